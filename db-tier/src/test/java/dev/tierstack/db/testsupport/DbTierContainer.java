@@ -1,0 +1,70 @@
+package dev.tierstack.db.testsupport;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.containers.wait.strategy.Wait;
+import org.testcontainers.images.builder.ImageFromDockerfile;
+import org.testcontainers.images.builder.Transferable;
+
+/**
+ * The db-tier image (built from {@code db-tier/Dockerfile}) running in a container, with
+ * the two roles of the entrypoint: the schema owner and the runtime role.
+ */
+public class DbTierContainer extends GenericContainer<DbTierContainer> {
+
+	public static final String DATABASE = "tierstack";
+
+	public static final String OWNER_USER = "tierstack_owner";
+
+	public static final String OWNER_PASSWORD = "owner-test-secret";
+
+	public static final String APP_USER = "tierstack_app";
+
+	public static final String APP_PASSWORD = "app-test-secret";
+
+	public static final int PORT = 5432;
+
+	public DbTierContainer() {
+		super(image());
+		withExposedPorts(PORT);
+		withCopyToContainer(Transferable.of(OWNER_PASSWORD, 0444), "/run/secrets/db_owner_password");
+		withCopyToContainer(Transferable.of(APP_PASSWORD, 0444), "/run/secrets/db_app_password");
+		// Connections from the host arrive through Docker's bridge gateway.
+		withEnv("DB_ALLOWED_NETWORKS", "0.0.0.0/0");
+		waitingFor(Wait.forLogMessage(".*database system is ready to accept connections.*\\n", 2)
+			.withStartupTimeout(Duration.ofSeconds(90)));
+	}
+
+	/**
+	 * The image under test, built from the db-tier's Dockerfile (a no-op when Docker's
+	 * build cache already has it).
+	 */
+	static ImageFromDockerfile image() {
+		Path dir = dbTierDirectory();
+		return new ImageFromDockerfile("tierstack/db:" + System.getProperty("tierstack.image.tag", "latest"), false)
+			.withFileFromPath(".", dir.resolve("docker"))
+			.withBuildImageCmdModifier((cmd) -> cmd.withNetworkMode("host"));
+	}
+
+	private static Path dbTierDirectory() {
+		Path dir = Path.of("").toAbsolutePath();
+		while (dir != null) {
+			if (Files.isDirectory(dir.resolve("db-tier/docker"))) {
+				return dir.resolve("db-tier");
+			}
+			if (Files.isDirectory(dir.resolve("docker")) && dir.getFileName().toString().equals("db-tier")) {
+				return dir;
+			}
+			dir = dir.getParent();
+		}
+		throw new IllegalStateException("db-tier/docker not found above " + Path.of("").toAbsolutePath());
+	}
+
+	public String jdbcUrl() {
+		return "jdbc:postgresql://" + getHost() + ":" + getMappedPort(PORT) + "/" + DATABASE;
+	}
+
+}
