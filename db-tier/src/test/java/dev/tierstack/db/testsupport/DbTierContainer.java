@@ -10,7 +10,7 @@ import org.testcontainers.images.builder.ImageFromDockerfile;
 import org.testcontainers.images.builder.Transferable;
 
 /**
- * The db-tier image (built from {@code db-tier/Dockerfile}) running in a container, with
+ * The db-tier image (built from {@code db-tier/docker/Dockerfile}) running in a container, with
  * the two roles of the entrypoint: the schema owner and the runtime role.
  */
 public class DbTierContainer extends GenericContainer<DbTierContainer> {
@@ -27,6 +27,9 @@ public class DbTierContainer extends GenericContainer<DbTierContainer> {
 
 	public static final int PORT = 5432;
 
+	/** What the final server logs once it accepts connections (a replica: read-only). */
+	public static final String READY_LOG_LINE = ".*database system is ready to accept (read-only )?connections.*\\n";
+
 	public DbTierContainer() {
 		super(image());
 		withExposedPorts(PORT);
@@ -34,8 +37,9 @@ public class DbTierContainer extends GenericContainer<DbTierContainer> {
 		withCopyToContainer(Transferable.of(APP_PASSWORD, 0444), "/run/secrets/db_app_password");
 		// Connections from the host arrive through Docker's bridge gateway.
 		withEnv("DB_ALLOWED_NETWORKS", "0.0.0.0/0");
-		waitingFor(Wait.forLogMessage(".*database system is ready to accept connections.*\\n", 2)
-			.withStartupTimeout(Duration.ofSeconds(90)));
+		// The entrypoint's temporary initialisation server logs to a file, so this line
+		// appears once per start: on the first start and on a restart with existing data.
+		waitingFor(Wait.forLogMessage(READY_LOG_LINE, 1).withStartupTimeout(Duration.ofSeconds(90)));
 	}
 
 	/**
