@@ -1,16 +1,28 @@
 package dev.tierstack.web;
 
+import java.security.Security;
+
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
+import org.springframework.boot.security.autoconfigure.UserDetailsServiceAutoConfiguration;
 
 /**
  * The web tier: pages, static assets and the forwarder of {@code /api/**} to the app
- * tier.
+ * tier. Its settings live in {@code web-tier.yaml} (see {@code WebTierConfigName}).
  */
-@SpringBootApplication
+// Nobody logs in: no user store, and no generated password in the log.
+@SpringBootApplication(exclude = UserDetailsServiceAutoConfiguration.class)
+@ConfigurationPropertiesScan
 public class WebTierApplication {
 
 	public static void main(String[] args) {
+		// The JVM keeps DNS answers for 30 s and reads this once, at its first lookup:
+		// app
+		// instances added or removed by scaling should be seen within a few seconds.
+		if (Security.getProperty("networkaddress.cache.ttl") == null) {
+			Security.setProperty("networkaddress.cache.ttl", "5");
+		}
 		SpringApplication.run(WebTierApplication.class, args);
 	}
 

@@ -1,0 +1,51 @@
+package dev.tierstack.web.forward;
+
+import java.time.Duration;
+
+import org.springframework.cloud.loadbalancer.core.ServiceInstanceListSupplier;
+import org.springframework.cloud.loadbalancer.core.ServiceInstanceListSupplierBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.http.client.SimpleClientHttpRequestFactory;
+import org.springframework.web.client.RestClient;
+
+/**
+ * Where the load balancer gets the app instances from, in the load balancer's own child
+ * context for {@code app-tier} (so not a {@code @Configuration}: component scanning must
+ * not pick it up). From the inside out: the instances from {@code APP_TIER_URLS} or DNS;
+ * only those whose readiness endpoint answers 200; less those that just refused a
+ * connection; less the one a retry is moving away from.
+ */
+class AppTierInstancesConfiguration {
+
+	@Bean
+	ServiceInstanceListSupplier appTierInstances(ConfigurableApplicationContext context, AppTierProperties properties,
+			RecentlyFailedInstances recentlyFailed) {
+		ServiceInstanceListSupplierBuilder builder = ServiceInstanceListSupplier.builder().withBase(base(properties));
+		if (properties.healthChecks()) {
+			builder = builder.withBlockingHealthChecks(healthCheckClient(properties.connectTimeout()));
+		}
+		return builder.with((ctx, delegate) -> new SkipRecentlyFailedInstances(delegate, recentlyFailed))
+			.withRetryAwareness()
+			.build(context);
+	}
+
+	private static ServiceInstanceListSupplier base(AppTierProperties properties) {
+		if (properties.usesDns()) {
+			return new DnsInstances(properties.dnsName(), properties.port(), properties.dnsRefresh());
+		}
+		return new FixedInstances(properties.urls());
+	}
+
+	/**
+	 * A separate, unpooled client for readiness probes: a node slower than a connect
+	 * timeout to say whether it is ready is not ready.
+	 */
+	private static RestClient healthCheckClient(Duration timeout) {
+		SimpleClientHttpRequestFactory requestFactory = new SimpleClientHttpRequestFactory();
+		requestFactory.setConnectTimeout(timeout);
+		requestFactory.setReadTimeout(timeout);
+		return RestClient.builder().requestFactory(requestFactory).build();
+	}
+
+}

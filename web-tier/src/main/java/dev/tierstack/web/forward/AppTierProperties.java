@@ -1,0 +1,41 @@
+package dev.tierstack.web.forward;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.StringUtils;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * How the web tier finds and talks to the app tier.
+ *
+ * @param urls fixed base URLs of the app instances ({@code APP_TIER_URLS}, comma
+ * separated); used unless {@code dnsName} is set
+ * @param dnsName one DNS name with an address per app instance
+ * ({@code APP_TIER_DNS_NAME}, as Docker gives a scaled service); resolved again every
+ * {@code dnsRefresh}
+ * @param port the app instances' port when found through DNS ({@code APP_TIER_PORT})
+ * @param dnsRefresh how often the DNS name is resolved again
+ * @param healthChecks whether instances are probed on their readiness endpoint and
+ * skipped while not ready (interval: {@code spring.cloud.loadbalancer.health-check.*})
+ * @param connectTimeout time to open a connection; a dead node costs at most this
+ * @param readTimeout time to wait for an answer; the longest a page waits for the app
+ * @param maxConnections pooled connections to all app instances together
+ * @param failedInstancePause how long an instance that refused a connection is left out
+ * @param maxRequestBody the largest body the {@code /api} forwarder accepts
+ */
+@ConfigurationProperties("tierstack.app-tier")
+public record AppTierProperties(List<URI> urls, String dnsName, int port, Duration dnsRefresh, boolean healthChecks,
+		Duration connectTimeout, Duration readTimeout, int maxConnections, Duration failedInstancePause,
+		DataSize maxRequestBody) {
+
+	/** The service id the load balancer knows the app tier by. */
+	public static final String SERVICE_ID = "app-tier";
+
+	public boolean usesDns() {
+		return StringUtils.hasText(this.dnsName);
+	}
+
+}

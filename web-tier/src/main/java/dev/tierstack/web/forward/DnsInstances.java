@@ -1,0 +1,93 @@
+package dev.tierstack.web.forward;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import reactor.core.publisher.Flux;
+
+import org.springframework.cloud.client.DefaultServiceInstance;
+import org.springframework.cloud.client.ServiceInstance;
+import org.springframework.cloud.loadbalancer.core.ServiceInstanceListSupplier;
+
+/**
+ * App instances behind one DNS name with an address record per instance, which is what
+ * {@code docker compose up --scale app=N} gives. The name is resolved again when the last
+ * answer is older than the refresh interval, so that instances added or removed by
+ * scaling are seen within seconds. (The JVM's own DNS cache is shortened in
+ * {@code WebTierApplication}.)
+ */
+class DnsInstances implements ServiceInstanceListSupplier {
+
+	private static final Log logger = LogFactory.getLog(DnsInstances.class);
+
+	private final String name;
+
+	private final int port;
+
+	private final Duration refresh;
+
+	private final Clock clock;
+
+	private List<ServiceInstance> instances = List.of();
+
+	private Instant resolvedAt = Instant.MIN;
+
+	DnsInstances(String name, int port, Duration refresh) {
+		this(name, port, refresh, Clock.systemUTC());
+	}
+
+	DnsInstances(String name, int port, Duration refresh, Clock clock) {
+		this.name = name;
+		this.port = port;
+		this.refresh = refresh;
+		this.clock = clock;
+	}
+
+	@Override
+	public String getServiceId() {
+		return AppTierProperties.SERVICE_ID;
+	}
+
+	@Override
+	public Flux<List<ServiceInstance>> get() {
+		return Flux.defer(() -> Flux.just(current()));
+	}
+
+	synchronized List<ServiceInstance> current() {
+		Instant now = this.clock.instant();
+		if (now.isBefore(this.resolvedAt.plus(this.refresh))) {
+			return this.instances;
+		}
+		this.resolvedAt = now;
+		try {
+			this.instances = Arrays.stream(InetAddress.getAllByName(this.name))
+				.map(InetAddress::getHostAddress)
+				.distinct()
+				.sorted(Comparator.naturalOrder())
+				.map(this::instance)
+				.toList();
+		}
+		catch (UnknownHostException ex) {
+			// Right after start-up the app service may not be registered yet: no
+			// instances,
+			// and the name is tried again on the next refresh.
+			logger.warn("App tier DNS name '" + this.name + "' does not resolve: " + ex.getMessage());
+			this.instances = List.of();
+		}
+		return this.instances;
+	}
+
+	private ServiceInstance instance(String address) {
+		return new DefaultServiceInstance(address + ":" + this.port, AppTierProperties.SERVICE_ID, address, this.port,
+				false);
+	}
+
+}

@@ -1,0 +1,66 @@
+package dev.tierstack.web.system;
+
+import dev.tierstack.web.catalog.CatalogController;
+import dev.tierstack.web.forward.AppTierUnavailableException;
+import dev.tierstack.web.order.OrderController;
+import jakarta.servlet.http.HttpServletResponse;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.security.web.csrf.CsrfToken;
+import org.springframework.web.bind.annotation.ControllerAdvice;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.ModelAttribute;
+import org.springframework.web.client.RestClientResponseException;
+import org.springframework.web.servlet.ModelAndView;
+
+/**
+ * What every page controller shares: the CSRF cookie, and the pages shown when the app
+ * tier cannot help.
+ */
+@ControllerAdvice(basePackageClasses = { CatalogController.class, OrderController.class })
+class PageDefaults {
+
+	private static final Log logger = LogFactory.getLog(PageDefaults.class);
+
+	/**
+	 * Creates the CSRF token (and so its cookie) before rendering starts. Tokens are
+	 * created lazily, and a form far down a long page would otherwise ask for one after
+	 * the first part of the page, and its headers, had been sent: the cookie would be
+	 * lost.
+	 * @param token the request's deferred CSRF token
+	 */
+	@ModelAttribute
+	void loadCsrfToken(CsrfToken token) {
+		token.getToken();
+	}
+
+	@ExceptionHandler(AppTierUnavailableException.class)
+	ModelAndView appTierUnavailable(HttpServletResponse response) {
+		response.setHeader(HttpHeaders.RETRY_AFTER, "5");
+		return errorPage("error/503", HttpStatus.SERVICE_UNAVAILABLE);
+	}
+
+	/**
+	 * An answer from the app tier that a page did not expect: for the user it is the
+	 * server side's fault either way (502 Bad Gateway).
+	 * @param ex the unexpected answer
+	 * @return the error page
+	 */
+	@ExceptionHandler(RestClientResponseException.class)
+	ModelAndView unexpectedAnswer(RestClientResponseException ex) {
+		logger.warn("Unexpected answer from the app tier: " + ex.getStatusCode());
+		return errorPage("error/5xx", HttpStatus.BAD_GATEWAY);
+	}
+
+	private static ModelAndView errorPage(String view, HttpStatus status) {
+		ModelAndView page = new ModelAndView(view);
+		page.setStatus(status);
+		page.addObject("status", status.value());
+		page.addObject("error", status.getReasonPhrase());
+		return page;
+	}
+
+}

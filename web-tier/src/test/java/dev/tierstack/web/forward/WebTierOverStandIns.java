@@ -1,0 +1,28 @@
+package dev.tierstack.web.forward;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
+
+/**
+ * The whole web tier on a random port, in front of the {@link StandIns}. Short timeouts
+ * keep the failure tests quick; readiness is checked once at start-up (the stand-ins'
+ * readiness does not change), so that stopping a stand-in tests the retry and not the
+ * health checker.
+ */
+@Target(ElementType.TYPE)
+@Retention(RetentionPolicy.RUNTIME)
+@Documented
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
+		properties = { "tierstack.node.name=web-test", "tierstack.app-tier.connect-timeout=1s",
+				"tierstack.app-tier.read-timeout=1s", "tierstack.app-tier.failed-instance-pause=200ms",
+				"spring.cloud.loadbalancer.health-check.interval=1h",
+				"spring.cloud.loadbalancer.health-check.refetch-instances=false" })
+public @interface WebTierOverStandIns {
+
+}
