@@ -10,8 +10,8 @@ import org.testcontainers.images.builder.ImageFromDockerfile;
 import org.testcontainers.images.builder.Transferable;
 
 /**
- * The db-tier image (built from {@code db-tier/docker/Dockerfile}) running in a container, with
- * the two roles of the entrypoint: the schema owner and the runtime role.
+ * The db-tier image (built from {@code db-tier/docker/Dockerfile}) running in a
+ * container, with the two roles of the entrypoint: the schema owner and the runtime role.
  */
 public class DbTierContainer extends GenericContainer<DbTierContainer> {
 
