@@ -1,0 +1,388 @@
+package dev.tierstack.systemtest;
+
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/**
+ * The repository's docker-compose.yml, brought up once under a project name of its own on
+ * networks that do not overlap any existing one, and always taken down again (with its
+ * volumes).
+ */
+final class ComposeStack implements AutoCloseable {
+
+	static final List<String> LONG_RUNNING_SERVICES = List.of("lb1", "lb2", "web", "app", "db");
+
+	private static final Duration COMPOSE_TIMEOUT = Duration.ofMinutes(10);
+
+	private final Path root;
+
+	private final List<String> compose;
+
+	private final String project;
+
+	private final String netPrefix;
+
+	private final Map<String, String> environment;
+
+	private Duration upToHealthy;
+
+	private boolean down;
+
+	private ComposeStack(Path root, List<String> compose, String project, String netPrefix, int httpPort) {
+		this.root = root;
+		this.compose = compose;
+		this.project = project;
+		this.netPrefix = netPrefix;
+		this.environment = Map.of("TIERSTACK_NET_PREFIX", netPrefix, "TIERSTACK_HTTP_PORT", String.valueOf(httpPort),
+				"TIERSTACK_BUILD_TARGET", "from-jar", "TIERSTACK_IMAGE_TAG",
+				System.getProperty("tierstack.image.tag", "latest"));
+	}
+
+	/**
+	 * Builds the images from the host's jars, brings the stack up and waits for health.
+	 */
+	static ComposeStack start() {
+		Path root = repositoryRoot();
+		String attach = System.getProperty("tierstack.attach");
+		if (attach != null) {
+			// A developer's running stack (-Dtierstack.attach=PROJECT
+			// -Dtierstack.netPrefix=10.x):
+			// used as it is, never taken down.
+			ComposeStack stack = new ComposeStack(root, composeCommand(), attach, freeNetPrefix(), 0);
+			stack.upToHealthy = Duration.ZERO;
+			stack.down = true;
+			return stack;
+		}
+		String project = "tierstack-st-"
+				+ DateTimeFormatter.ofPattern("MMddHHmmss").withZone(ZoneOffset.UTC).format(Instant.now());
+		ComposeStack stack = new ComposeStack(root, composeCommand(), project, freeNetPrefix(), freePort());
+		// Registered before anything starts: a failure half-way still takes the stack
+		// down.
+		Runtime.getRuntime().addShutdownHook(new Thread(stack::close, "compose-down"));
+		try {
+			stack.up();
+		}
+		catch (RuntimeException ex) {
+			stack.close();
+			throw ex;
+		}
+		return stack;
+	}
+
+	private void up() {
+		Proc.run(Duration.ofMinutes(1), this.root, Map.of(), List.of("scripts/generate-secrets.sh")).orThrow();
+		for (String jar : List.of("app-tier/target/app-tier-exec.jar", "web-tier/target/web-tier-exec.jar")) {
+			if (!Files.isRegularFile(this.root.resolve(jar))) {
+				throw new IllegalStateException(jar + " is missing: the system tests run after `./mvnw package`");
+			}
+		}
+		log("project " + this.project + ", networks " + this.netPrefix + ".{1..4}.0/24, compose: "
+				+ String.join(" ", this.compose));
+		long buildStart = System.nanoTime();
+		compose("build").orThrow();
+		log("images built in " + Duration.ofNanos(System.nanoTime() - buildStart).toMillis() + " ms");
+		long start = System.nanoTime();
+		compose("up", "-d").orThrow();
+		waitAllHealthy(Duration.ofMinutes(3));
+		this.upToHealthy = Duration.ofNanos(System.nanoTime() - start);
+		log("up to all healthy in " + this.upToHealthy.toMillis() + " ms");
+	}
+
+	Duration upToHealthy() {
+		return this.upToHealthy;
+	}
+
+	String project() {
+		return this.project;
+	}
+
+	String vip() {
+		return this.netPrefix + ".1.10";
+	}
+
+	/** The address of a load balancer's ops port (stats, metrics) on the web network. */
+	String opsAddress(String lb) {
+		return this.netPrefix + ".2." + ("lb1".equals(lb) ? "11" : "12");
+	}
+
+	String subnet(String network) {
+		int third = switch (network) {
+			case "edge" -> 1;
+			case "web" -> 2;
+			case "app" -> 3;
+			case "data" -> 4;
+			default -> throw new IllegalArgumentException(network);
+		};
+		return this.netPrefix + "." + third + ".0/24";
+	}
+
+	Proc.Result compose(String... arguments) {
+		List<String> command = new ArrayList<>(this.compose);
+		command.addAll(List.of("-p", this.project, "-f", this.root.resolve("docker-compose.yml").toString()));
+		command.addAll(List.of(arguments));
+		return Proc.run(COMPOSE_TIMEOUT, this.root, this.environment, command);
+	}
+
+	/** Container ids of a service, in a stable order (by container name). */
+	List<String> containers(String service) {
+		return Proc
+			.docker(Duration.ofSeconds(30), "ps", "-a", "--filter", "label=com.docker.compose.project=" + this.project,
+					"--filter", "label=com.docker.compose.service=" + service, "--format", "{{.Names}} {{.ID}}")
+			.orThrow()
+			.lines()
+			.stream()
+			.sorted()
+			.map((line) -> line.substring(line.indexOf(' ') + 1))
+			.toList();
+	}
+
+	List<String> allContainers() {
+		return Proc
+			.docker(Duration.ofSeconds(30), "ps", "-a", "-q", "--filter",
+					"label=com.docker.compose.project=" + this.project)
+			.orThrow()
+			.lines();
+	}
+
+	String inspect(String container, String format) {
+		return Proc.docker(Duration.ofSeconds(30), "inspect", "-f", format, container).orThrow().trimmed();
+	}
+
+	String name(String container) {
+		return inspect(container, "{{.Name}}").replaceFirst("^/", "");
+	}
+
+	String service(String container) {
+		return inspect(container, "{{index .Config.Labels \"com.docker.compose.service\"}}");
+	}
+
+	String ip(String container, String network) {
+		return inspect(container,
+				"{{with index .NetworkSettings.Networks \"" + networkName(network) + "\"}}{{.IPAddress}}{{end}}");
+	}
+
+	String inspectNetwork(String network, String format) {
+		return Proc.docker(Duration.ofSeconds(30), "network", "inspect", "-f", format, networkName(network))
+			.orThrow()
+			.trimmed();
+	}
+
+	String networkName(String network) {
+		return this.project + "_" + network;
+	}
+
+	/**
+	 * The engine's view: "healthy", "starting", "unhealthy", or the state without a
+	 * check.
+	 */
+	String health(String container) {
+		return inspect(container,
+				"{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}:{{.State.ExitCode}}{{end}}");
+	}
+
+	Proc.Result exec(String container, String... command) {
+		List<String> arguments = new ArrayList<>(List.of("docker", "exec", container));
+		arguments.addAll(List.of(command));
+		return Proc.run(Duration.ofSeconds(30), null, Map.of(), arguments);
+	}
+
+	void kill(String container) {
+		Proc.docker(Duration.ofSeconds(30), "kill", container).orThrow();
+	}
+
+	void startAndWaitHealthy(String container, Duration timeout) {
+		Proc.docker(Duration.ofSeconds(60), "start", container).orThrow();
+		waitHealthy(container, timeout);
+	}
+
+	/**
+	 * `docker restart`: SIGTERM, graceful shutdown (bounded), start, then wait for
+	 * health.
+	 */
+	void restartAndWaitHealthy(String container, Duration timeout) {
+		Proc.docker(Duration.ofSeconds(90), "restart", "-t", "25", container).orThrow();
+		waitHealthy(container, timeout);
+	}
+
+	void waitHealthy(String container, Duration timeout) {
+		long deadline = System.nanoTime() + timeout.toNanos();
+		String health = health(container);
+		while (!"healthy".equals(health)) {
+			if (System.nanoTime() > deadline) {
+				throw new IllegalStateException(name(container) + " not healthy after " + timeout + ": " + health + "\n"
+						+ Proc.docker(Duration.ofSeconds(30), "logs", "--tail", "60", container).out());
+			}
+			sleep(Duration.ofMillis(200));
+			health = health(container);
+		}
+	}
+
+	private void waitAllHealthy(Duration timeout) {
+		long deadline = System.nanoTime() + timeout.toNanos();
+		while (true) {
+			Map<String, String> states = states();
+			boolean migrated = states.entrySet()
+				.stream()
+				.anyMatch((e) -> e.getKey().startsWith("migrate ") && e.getValue().equals("exited:0"));
+			boolean allHealthy = states.entrySet()
+				.stream()
+				.filter((e) -> !e.getKey().startsWith("migrate "))
+				.allMatch((e) -> e.getValue().equals("healthy"));
+			Set<String> services = states.keySet()
+				.stream()
+				.map((key) -> key.substring(0, key.indexOf(' ')))
+				.collect(Collectors.toSet());
+			if (migrated && allHealthy && services.containsAll(LONG_RUNNING_SERVICES)) {
+				return;
+			}
+			if (System.nanoTime() > deadline) {
+				throw new IllegalStateException("stack not healthy after " + timeout + ": " + states + "\n"
+						+ compose("logs", "--no-color", "--tail", "40").out());
+			}
+			sleep(Duration.ofMillis(250));
+		}
+	}
+
+	/**
+	 * "service container-name" to health (or state:exit-code for containers without a
+	 * check).
+	 */
+	Map<String, String> states() {
+		List<String> ids = allContainers();
+		Map<String, String> states = new TreeMap<>();
+		if (ids.isEmpty()) {
+			return states;
+		}
+		List<String> arguments = new ArrayList<>(List.of("inspect", "-f",
+				"{{index .Config.Labels \"com.docker.compose.service\"}} {{.Name}} {{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}:{{.State.ExitCode}}{{end}}"));
+		arguments.addAll(ids);
+		for (String line : Proc.docker(Duration.ofSeconds(30), arguments.toArray(String[]::new)).orThrow().lines()) {
+			int last = line.lastIndexOf(' ');
+			states.put(line.substring(0, last).replace(" /", " "), line.substring(last + 1));
+		}
+		return states;
+	}
+
+	/** Memory in use per container, as `docker stats` reports it. */
+	Map<String, String> memory() {
+		Map<String, String> usage = new LinkedHashMap<>();
+		List<String> arguments = new ArrayList<>(
+				List.of("docker", "stats", "--no-stream", "--format", "{{.Name}}\t{{.MemUsage}}\t{{.CPUPerc}}"));
+		List<String> running = Proc
+			.docker(Duration.ofSeconds(30), "ps", "-q", "--filter", "label=com.docker.compose.project=" + this.project)
+			.orThrow()
+			.lines();
+		if (running.isEmpty()) {
+			return usage;
+		}
+		arguments.addAll(running);
+		for (String line : Proc.run(Duration.ofSeconds(60), null, Map.of(), arguments).orThrow().lines()) {
+			String[] parts = line.split("\t");
+			usage.put(parts[0], parts[1] + " (cpu " + parts[2] + ")");
+		}
+		return new TreeMap<>(usage);
+	}
+
+	String logs(String service) {
+		return compose("logs", "--no-color", service).out();
+	}
+
+	@Override
+	public synchronized void close() {
+		if (this.down) {
+			return;
+		}
+		this.down = true;
+		if (Boolean.getBoolean("tierstack.keepStack")) {
+			log("leaving project " + this.project + " running (tierstack.keepStack)");
+			return;
+		}
+		Proc.Result result = compose("down", "-v", "--remove-orphans", "-t", "5");
+		log("down -v: exit " + result.exitCode());
+	}
+
+	static void log(String message) {
+		System.out.println("[system-tests] " + message);
+	}
+
+	static void sleep(Duration duration) {
+		try {
+			Thread.sleep(duration);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	/**
+	 * `docker compose` (v2) where the plugin exists, else Compose 1.29's
+	 * `docker-compose`.
+	 */
+	static List<String> composeCommand() {
+		if (Proc.run(Duration.ofSeconds(30), "docker", "compose", "version").ok()) {
+			return List.of("docker", "compose");
+		}
+		if (Proc.run(Duration.ofSeconds(30), "docker-compose", "version").ok()) {
+			return List.of("docker-compose");
+		}
+		throw new IllegalStateException("neither `docker compose` nor `docker-compose` is installed");
+	}
+
+	static Path repositoryRoot() {
+		String configured = System.getProperty("tierstack.root");
+		Path dir = (configured != null) ? Path.of(configured) : Path.of("").toAbsolutePath();
+		while (dir != null) {
+			if (Files.isRegularFile(dir.resolve("docker-compose.yml"))) {
+				return dir.toAbsolutePath();
+			}
+			dir = dir.getParent();
+		}
+		throw new IllegalStateException("docker-compose.yml not found above " + Path.of("").toAbsolutePath());
+	}
+
+	/**
+	 * The first 10.x prefix from 10.213 on whose four /24 networks no existing Docker
+	 * network uses: a stack a developer runs on the default 10.203 keeps working.
+	 */
+	static String freeNetPrefix() {
+		String configured = System.getProperty("tierstack.netPrefix");
+		if (configured != null) {
+			return configured;
+		}
+		List<String> ids = Proc.docker(Duration.ofSeconds(30), "network", "ls", "-q").orThrow().lines();
+		List<String> arguments = new ArrayList<>(
+				List.of("network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}} {{end}}"));
+		arguments.addAll(ids);
+		String used = Proc.docker(Duration.ofSeconds(30), arguments.toArray(String[]::new)).out();
+		for (int second = 213; second < 250; second++) {
+			String prefix = "10." + second + ".";
+			if (!used.contains(prefix) && !used.contains("10.0.0.0/8")) {
+				return "10." + second;
+			}
+		}
+		throw new IllegalStateException("no free 10.x prefix for the test networks: " + used);
+	}
+
+	private static int freePort() {
+		try (ServerSocket socket = new ServerSocket(0)) {
+			return socket.getLocalPort();
+		}
+		catch (java.io.IOException ex) {
+			throw new java.io.UncheckedIOException(ex);
+		}
+	}
+
+}

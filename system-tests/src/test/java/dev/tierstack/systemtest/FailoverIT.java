@@ -1,0 +1,375 @@
+package dev.tierstack.systemtest;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongFunction;
+
+import dev.tierstack.db.testsupport.EnabledIfDockerAvailable;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The loss of any single node under a steady stream of requests from the host, measured:
+ * what a client sees when a load balancer, a web node or an app node dies, and while
+ * every replica is restarted in turn. Each scenario puts the stack back as it found it.
+ */
+@EnabledIfDockerAvailable
+@ExtendWith(StackExtension.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Order(3)
+class FailoverIT {
+
+	/** Requests per second from the host, steady, for at least {@link #MIN_DURATION}. */
+	static final int RATE = 100;
+
+	static final Duration MIN_DURATION = Duration.ofSeconds(20);
+
+	static final Duration MAX_DURATION = Duration.ofMinutes(4);
+
+	static final Duration KILL_AT = Duration.ofSeconds(5);
+
+	private static ComposeStack stack;
+
+	private static String vip;
+
+	private static HttpClient http;
+
+	private static List<String> isbns;
+
+	@BeforeAll
+	static void stack(ComposeStack composeStack) {
+		stack = composeStack;
+		vip = "http://" + stack.vip();
+		http = Http.client();
+		isbns = Http.isbnsInStock(http, vip, 200);
+		assertThat(isbns).hasSize(200);
+	}
+
+	@AfterAll
+	static void memory() {
+		if (stack != null) {
+			Results.of("memory-after-scenarios").put("memory", stack.memory()).write();
+		}
+	}
+
+	/**
+	 * What the stream asks for: catalog search, a book, the catalog page, a book page.
+	 */
+	private static LongFunction<HttpRequest> readMix() {
+		return (i) -> {
+			String isbn = isbns.get((int) (i % isbns.size()));
+			String path = switch ((int) (i % 4)) {
+				case 0 -> "/api/books?q=" + isbn.substring(9) + "&size=5";
+				case 1 -> "/api/books/" + isbn;
+				case 2 -> "/?page=" + (i % 50);
+				default -> "/books/" + isbn;
+			};
+			return Http.request(vip, path).GET().build();
+		};
+	}
+
+	@Test
+	@Order(1)
+	void killTheLoadBalancerThatHoldsTheVip() {
+		String holder = vipHolder();
+		String container = stack.containers(holder).get(0);
+		assertThat(stack.exec(container, "ip", "-4", "-o", "addr").orThrow().out()).contains(stack.vip() + "/32");
+		long[] cliNanos = new long[1];
+		SteadyLoad.Run run = new SteadyLoad(http, readMix(), RATE).run(MIN_DURATION, MAX_DURATION, KILL_AT,
+				Duration.ZERO, (event) -> {
+					// The instant before the kill: the gap below includes the CLI's own
+					// latency.
+					event.set(System.nanoTime());
+					stack.kill(container);
+					cliNanos[0] = System.nanoTime() - event.get();
+				});
+		long gap = run.gapAfterEventMillis();
+		String newHolder = vipHolder();
+		long recoveredAt = run.eventNanos() + TimeUnit.MILLISECONDS.toNanos(gap);
+		List<SteadyLoad.Outcome> failedAfterRecovery = run.failures()
+			.stream()
+			.filter((outcome) -> outcome.sentNanos() > recoveredAt)
+			.toList();
+		long sentDuringGap = run.outcomes()
+			.stream()
+			.filter((o) -> o.sentNanos() >= run.eventNanos() && o.sentNanos() <= recoveredAt)
+			.count();
+		Results results = Results.of("kill-lb-holding-vip", run, RATE)
+			.put("killed", holder)
+			.put("newVipHolder", newHolder)
+			.put("vipGapMs", gap)
+			.put("dockerKillCliMs", TimeUnit.NANOSECONDS.toMillis(cliNanos[0]))
+			.put("sentDuringGap", sentDuringGap)
+			.put("failedSentAfterVipBack", failedAfterRecovery.size())
+			.write();
+
+		// Put the node back: it rejoins as backup and does not take the VIP back
+		// (nopreempt).
+		stack.startAndWaitHealthy(container, Duration.ofSeconds(60));
+		ComposeStack.sleep(Duration.ofSeconds(2));
+		String holderAfterRestart = vipHolder();
+		boolean restartedHasVip = stack.exec(container, "ip", "-4", "-o", "addr")
+			.orThrow()
+			.out()
+			.contains(stack.vip() + "/");
+		results.put("vipHolderAfterRestart", holderAfterRestart).put("restartedNodeHoldsVip", restartedHasVip).write();
+
+		assertThat(newHolder).isNotEqualTo(holder);
+		assertThat(gap).as("VIP answers again after (ms)").isBetween(0L, 999L);
+		assertThat(failedAfterRecovery).as("requests sent after the VIP answered again that failed").isEmpty();
+		assertThat(holderAfterRestart).isEqualTo(newHolder);
+		assertThat(restartedHasVip).as("split brain: the restarted node also holds the VIP").isFalse();
+	}
+
+	@Test
+	@Order(2)
+	void killOneWebReplica() {
+		String victim = stack.containers("web").get(0);
+		SteadyLoad.Run run = new SteadyLoad(http, readMix(), RATE).run(MIN_DURATION, MAX_DURATION, KILL_AT,
+				Duration.ZERO, (event) -> {
+					event.set(System.nanoTime());
+					stack.kill(victim);
+				});
+		Results.of("kill-web-replica", run, RATE).put("killed", stack.name(victim)).write();
+
+		stack.startAndWaitHealthy(victim, Duration.ofSeconds(120));
+		waitUntilLoadBalancersSeeWebServersUp(2);
+		assertThat(run.failures()).as("failed requests").isEmpty();
+	}
+
+	@Test
+	@Order(3)
+	void killOneAppReplica() {
+		String victim = stack.containers("app").get(0);
+		String prefix = "st-appkill-" + UUID.randomUUID().toString().substring(0, 8) + "-";
+		OrderStream orders = new OrderStream(prefix);
+		Thread ordering = Thread.ofPlatform().name("orders").start(orders);
+		SteadyLoad.Run run;
+		try {
+			run = new SteadyLoad(http, readMix(), RATE).run(MIN_DURATION, MAX_DURATION, KILL_AT, Duration.ZERO,
+					(event) -> {
+						event.set(System.nanoTime());
+						stack.kill(victim);
+					});
+		}
+		finally {
+			orders.stop.set(true);
+			join(ordering);
+		}
+		String db = stack.containers("db").get(0);
+		int storedForKeys = Integer
+			.parseInt(
+					stack
+						.exec(db, "psql", "-X", "-U", "postgres", "-d", "tierstack", "-Atc",
+								"SELECT count(*) FROM bookshop.purchase_order WHERE idempotency_key LIKE '" + prefix
+										+ "%'")
+						.orThrow()
+						.trimmed());
+		int distinctKeysStored = Integer.parseInt(stack
+			.exec(db, "psql", "-X", "-U", "postgres", "-d", "tierstack", "-Atc",
+					"SELECT count(DISTINCT idempotency_key) FROM bookshop.purchase_order WHERE idempotency_key LIKE '"
+							+ prefix + "%'")
+			.orThrow()
+			.trimmed());
+		Set<String> orderIds = new TreeSet<>(orders.orderIds.values());
+		long readable = orderIds.stream()
+			.filter((id) -> Http.get(http, vip, "/api/orders/" + id).statusCode() == 200)
+			.count();
+		Results.of("kill-app-replica", run, RATE)
+			.put("killed", stack.name(victim))
+			.put("ordersPosted", orders.keys.size())
+			.put("orderAttempts", orders.attempts)
+			.put("orderRetries", orders.attempts - orders.keys.size())
+			.put("ordersReplayed", orders.replayed)
+			.put("ordersNotCreated", orders.notCreated)
+			.put("orderLatencyP50Ms", orders.percentile(50))
+			.put("orderLatencyP99Ms", orders.percentile(99))
+			.put("ordersStoredForKeys", storedForKeys)
+			.put("distinctKeysStored", distinctKeysStored)
+			.put("distinctOrderIds", orderIds.size())
+			.put("ordersReadableByApi", readable)
+			.write();
+
+		stack.startAndWaitHealthy(victim, Duration.ofSeconds(120));
+		// The web tier re-resolves the app tier's DNS name every few seconds.
+		ComposeStack.sleep(Duration.ofSeconds(5));
+		assertThat(run.failures()).as("failed GETs").isEmpty();
+		assertThat(orders.notCreated).as("orders that never got a 201").isEmpty();
+		assertThat(storedForKeys).as("orders stored").isEqualTo(orders.keys.size());
+		assertThat(distinctKeysStored).isEqualTo(orders.keys.size());
+		assertThat(orderIds).as("one order id per key").hasSize(orders.keys.size());
+		assertThat(readable).isEqualTo(orderIds.size());
+	}
+
+	@Test
+	@Order(4)
+	void restartEveryWebAndAppReplicaOneAfterAnother() {
+		List<String> order = new ArrayList<>();
+		Map<String, Long> restartMs = new TreeMap<>();
+		SteadyLoad.Run run = new SteadyLoad(http, readMix(), RATE).run(MIN_DURATION, MAX_DURATION,
+				Duration.ofSeconds(3), Duration.ofSeconds(3), (event) -> {
+					for (String web : stack.containers("web")) {
+						long start = System.nanoTime();
+						stack.restartAndWaitHealthy(web, Duration.ofSeconds(120));
+						waitUntilLoadBalancersSeeWebServersUp(2);
+						restartMs.put(stack.name(web), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+						order.add(stack.name(web));
+					}
+					for (String app : stack.containers("app")) {
+						long start = System.nanoTime();
+						stack.restartAndWaitHealthy(app, Duration.ofSeconds(120));
+						// Give the web tier's discovery (DNS refresh, health probe) time
+						// to take
+						// the node back before the next one goes down.
+						ComposeStack.sleep(Duration.ofSeconds(5));
+						restartMs.put(stack.name(app), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+						order.add(stack.name(app));
+					}
+				});
+		Results.of("rolling-restart", run, RATE).put("restarted", order).put("restartToHealthyMs", restartMs).write();
+		assertThat(run.failures()).as("failed requests").isEmpty();
+	}
+
+	/** Which load balancer answers on the VIP (HAProxy answers this path itself). */
+	private static String vipHolder() {
+		HttpResponse<String> response = Http.get(http, vip, "/actuator/vip-holder");
+		return response.headers().firstValue("X-LB-Node").orElseThrow();
+	}
+
+	/** Waits until both load balancers' health checks have every web replica UP. */
+	private static void waitUntilLoadBalancersSeeWebServersUp(int expected) {
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+		for (String lb : List.of("lb1", "lb2")) {
+			while (webServersUp(lb) < expected) {
+				assertThat(System.nanoTime()).as(lb + " sees " + expected + " web servers UP").isLessThan(deadline);
+				ComposeStack.sleep(Duration.ofMillis(250));
+			}
+		}
+	}
+
+	private static long webServersUp(String lb) {
+		HttpResponse<String> csv = Http.get(http, "http://" + stack.opsAddress(lb) + ":8404", "/stats;csv");
+		return csv.body()
+			.lines()
+			.map((line) -> line.split(","))
+			.filter((f) -> f.length > 17)
+			.filter((f) -> f[0].equals("web") && f[1].startsWith("web-") && f[17].startsWith("UP"))
+			.count();
+	}
+
+	private static void join(Thread thread) {
+		try {
+			thread.join(Duration.ofMinutes(2));
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+	/**
+	 * Orders at five per second, each with its own Idempotency-Key; a failed attempt (no
+	 * answer, or a 5xx) is retried with the same key and body, as a client should.
+	 */
+	private static final class OrderStream implements Runnable {
+
+		final AtomicBoolean stop = new AtomicBoolean();
+
+		final Set<String> keys = ConcurrentHashMap.newKeySet();
+
+		final Map<String, String> orderIds = new ConcurrentHashMap<>();
+
+		final List<String> notCreated = new ArrayList<>();
+
+		final List<Long> latencies = new ArrayList<>();
+
+		private final String prefix;
+
+		int attempts;
+
+		int replayed;
+
+		OrderStream(String prefix) {
+			this.prefix = prefix;
+		}
+
+		@Override
+		public void run() {
+			HttpClient client = Http.client();
+			for (int n = 0; n < 600 && !this.stop.get(); n++) {
+				long start = System.nanoTime();
+				String key = this.prefix + n;
+				this.keys.add(key);
+				String isbn = isbns.get(n % isbns.size());
+				HttpRequest post = Http.request(vip, "/api/orders")
+					.header("Content-Type", "application/json")
+					.header("Idempotency-Key", key)
+					.POST(HttpRequest.BodyPublishers
+						.ofString("{\"lines\":[{\"isbn\":\"" + isbn + "\",\"quantity\":1}]}"))
+					.build();
+				HttpResponse<String> created = null;
+				for (int attempt = 0; attempt < 8 && created == null; attempt++) {
+					this.attempts++;
+					try {
+						HttpResponse<String> response = client.send(post, HttpResponse.BodyHandlers.ofString());
+						if (response.statusCode() == 201) {
+							created = response;
+						}
+						else if (response.statusCode() < 500 && response.statusCode() != 429) {
+							break;
+						}
+					}
+					catch (Exception ex) {
+						// No answer: the order may or may not exist; the same key makes
+						// the retry safe.
+					}
+					if (created == null) {
+						ComposeStack.sleep(Duration.ofMillis(250));
+					}
+				}
+				if (created == null) {
+					this.notCreated.add(key);
+				}
+				else {
+					this.orderIds.put(key, Http.json(created).get("id").asString());
+					if (created.headers().firstValue("Idempotency-Replayed").isPresent()) {
+						this.replayed++;
+					}
+					this.latencies.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+				}
+				long pause = 200 - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+				if (pause > 0) {
+					ComposeStack.sleep(Duration.ofMillis(pause));
+				}
+			}
+		}
+
+		long percentile(int p) {
+			if (this.latencies.isEmpty()) {
+				return -1;
+			}
+			List<Long> sorted = this.latencies.stream().sorted().toList();
+			return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p / 100.0 * sorted.size()) - 1));
+		}
+
+	}
+
+}

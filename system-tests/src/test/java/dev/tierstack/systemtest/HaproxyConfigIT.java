@@ -1,0 +1,66 @@
+package dev.tierstack.systemtest;
+
+import java.time.Duration;
+
+import dev.tierstack.db.testsupport.EnabledIfDockerAvailable;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The load balancer's configuration, checked by the very binaries that run it: HAProxy's
+ * and keepalived's own parsers inside the haproxy image.
+ */
+@EnabledIfDockerAvailable
+@Order(0)
+class HaproxyConfigIT {
+
+	private static final String IMAGE = "tierstack/haproxy:" + System.getProperty("tierstack.image.tag", "latest");
+
+	@BeforeAll
+	static void buildImage() {
+		Proc.docker(Duration.ofMinutes(5), "build", "--network", "host", "-q", "-t", IMAGE,
+				ComposeStack.repositoryRoot().resolve("haproxy").toString())
+			.orThrow();
+	}
+
+	@Test
+	void haproxyAcceptsTheConfigurationWithoutAnyWarning() {
+		// zero-warning in the file turns any warning into a failed check.
+		Proc.Result result = Proc.docker(Duration.ofMinutes(1), "run", "--rm", "--network", "none", "-e",
+				"STATS_ADDR=127.0.0.1", "-e", "NODE_NAME=lb1", IMAGE, "haproxy", "-c", "-f",
+				"/etc/haproxy/haproxy.cfg");
+		assertThat(result.exitCode()).as(result.out() + result.err()).isZero();
+		assertThat(result.out()).contains("Configuration file is valid");
+	}
+
+	@Test
+	void keepalivedAcceptsTheRenderedTemplateForBothNodes() {
+		for (String[] node : new String[][] { { "lb1", "10.203.1.11", "10.203.1.12", "150" },
+				{ "lb2", "10.203.1.12", "10.203.1.11", "100" } }) {
+			// keepalived wants a real (non-loopback) interface: the default bridge's
+			// eth0. It ends
+			// its whole process group after the check, hence the exec.
+			Proc.Result result = Proc.docker(Duration.ofMinutes(1), "run", "--rm", "-e", "NODE_NAME=" + node[0], "-e",
+					"NODE_ADDR=" + node[1], "-e", "PEER_ADDR=" + node[2], "-e", "PRIORITY=" + node[3], "-e",
+					"VIP=10.203.1.10", "-e", "VRRP_INTERFACE=eth0", "--entrypoint", "bash", IMAGE, "-c",
+					"lb-entrypoint render >/tmp/keepalived.conf && cat /tmp/keepalived.conf && exec keepalived -t -l -f /tmp/keepalived.conf");
+			assertThat(result.exitCode()).as(result.out() + result.err()).isZero();
+			String config = result.out()
+				.lines()
+				.filter((line) -> !line.strip().startsWith("#"))
+				.collect(java.util.stream.Collectors.joining("\n"));
+			assertThat(config).contains("priority " + node[3])
+				.contains("unicast_src_ip " + node[1])
+				.contains(node[2])
+				.contains("10.203.1.10/32")
+				.contains("advert_int 0.1")
+				.contains("vrrp_version 3")
+				.doesNotContain("authentication")
+				.doesNotContainPattern("@[A-Z_]+@");
+		}
+	}
+
+}

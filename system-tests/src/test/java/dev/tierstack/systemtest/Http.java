@@ -1,0 +1,79 @@
+package dev.tierstack.systemtest;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/** The JDK's HTTP client against the stack: HTTP/1.1 with keep-alive, like a browser. */
+final class Http {
+
+	static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
+
+	static final JsonMapper JSON = JsonMapper.builder().build();
+
+	private Http() {
+	}
+
+	static HttpClient client() {
+		return HttpClient.newBuilder()
+			.version(HttpClient.Version.HTTP_1_1)
+			.connectTimeout(Duration.ofSeconds(2))
+			.followRedirects(HttpClient.Redirect.NEVER)
+			.build();
+	}
+
+	static HttpRequest.Builder request(String base, String path) {
+		return HttpRequest.newBuilder(URI.create(base + path)).timeout(REQUEST_TIMEOUT);
+	}
+
+	static HttpResponse<String> get(HttpClient client, String base, String path) {
+		return send(client, request(base, path).GET().build());
+	}
+
+	static HttpResponse<String> send(HttpClient client, HttpRequest request) {
+		try {
+			return client.send(request, HttpResponse.BodyHandlers.ofString());
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException(request.method() + " " + request.uri() + ": " + ex, ex);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	static JsonNode json(HttpResponse<String> response) {
+		return JSON.readTree(response.body());
+	}
+
+	/**
+	 * ISBNs of books in stock from the first catalog page(s): targets for reads and
+	 * orders.
+	 */
+	static List<String> isbnsInStock(HttpClient client, String base, int wanted) {
+		List<String> isbns = new ArrayList<>();
+		for (int page = 0; isbns.size() < wanted && page < 20; page++) {
+			HttpResponse<String> response = get(client, base, "/api/books?size=100&page=" + page);
+			if (response.statusCode() != 200) {
+				throw new IllegalStateException(
+						"catalog page " + page + ": " + response.statusCode() + " " + response.body());
+			}
+			for (JsonNode book : json(response).get("content")) {
+				if (book.get("stock").asInt() >= 50 && isbns.size() < wanted) {
+					isbns.add(book.get("isbn").asString());
+				}
+			}
+		}
+		return isbns;
+	}
+
+}

@@ -1,0 +1,200 @@
+package dev.tierstack.systemtest;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+
+import dev.tierstack.db.testsupport.EnabledIfDockerAvailable;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import tools.jackson.databind.JsonNode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Pages and API through the VIP, every replica taking part, the request id, the rate
+ * limit.
+ */
+@EnabledIfDockerAvailable
+@ExtendWith(StackExtension.class)
+@Order(1)
+class RoutingIT {
+
+	private static ComposeStack stack;
+
+	private static String vip;
+
+	private static HttpClient http;
+
+	@BeforeAll
+	static void stack(ComposeStack composeStack) {
+		stack = composeStack;
+		vip = "http://" + stack.vip();
+		http = Http.client();
+		Results.of("startup")
+			.put("upToAllHealthyMs", stack.upToHealthy().toMillis())
+			.put("memoryAfterStart", stack.memory())
+			.write();
+	}
+
+	@Test
+	void pagesAndApiAnswerThroughTheVip() {
+		HttpResponse<String> catalog = Http.get(http, vip, "/");
+		assertThat(catalog.statusCode()).isEqualTo(200);
+		assertThat(catalog.headers().firstValue("Content-Type"))
+			.hasValueSatisfying((type) -> assertThat(type).startsWith("text/html"));
+		assertThat(catalog.headers().firstValue("X-Web-Node")).isPresent();
+		assertThat(catalog.headers().firstValue("X-LB-Node"))
+			.hasValueSatisfying((node) -> assertThat(node).isIn("lb1", "lb2"));
+
+		HttpResponse<String> books = Http.get(http, vip, "/api/books?size=5");
+		assertThat(books.statusCode()).isEqualTo(200);
+		JsonNode page = Http.json(books);
+		assertThat(page.get("content")).hasSize(5);
+		assertThat(page.get("totalElements").asLong()).isGreaterThanOrEqualTo(10_000);
+		assertThat(books.headers().firstValue("X-App-Node")).isPresent();
+		assertThat(books.headers().firstValue("X-Web-Node")).isPresent();
+
+		String isbn = page.get("content").get(0).get("isbn").asString();
+		HttpResponse<String> book = Http.get(http, vip, "/api/books/" + isbn);
+		assertThat(book.statusCode()).isEqualTo(200);
+		assertThat(Http.json(book).get("isbn").asString()).isEqualTo(isbn);
+
+		HttpResponse<String> detail = Http.get(http, vip, "/books/" + isbn);
+		assertThat(detail.statusCode()).isEqualTo(200);
+		assertThat(detail.body()).contains(isbn);
+
+		HttpResponse<String> missing = Http.get(http, vip, "/api/books/9999999999999");
+		assertThat(missing.statusCode()).isEqualTo(404);
+		assertThat(missing.headers().firstValue("Content-Type"))
+			.hasValueSatisfying((type) -> assertThat(type).startsWith("application/problem+json"));
+	}
+
+	@Test
+	void anOrderWithAnIdempotencyKeyIsStoredOnceThroughEveryTier() {
+		String isbn = Http.isbnsInStock(http, vip, 1).get(0);
+		String key = "st-routing-" + UUID.randomUUID();
+		HttpRequest post = Http.request(vip, "/api/orders")
+			.header("Content-Type", "application/json")
+			.header("Idempotency-Key", key)
+			.POST(HttpRequest.BodyPublishers.ofString("{\"lines\":[{\"isbn\":\"" + isbn + "\",\"quantity\":1}]}"))
+			.build();
+		HttpResponse<String> created = Http.send(http, post);
+		assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+		String id = Http.json(created).get("id").asString();
+		assertThat(created.headers().firstValue("Location"))
+			.hasValueSatisfying((location) -> assertThat(location).endsWith("/api/orders/" + id));
+
+		HttpResponse<String> replay = Http.send(http, post);
+		assertThat(replay.statusCode()).isEqualTo(201);
+		assertThat(replay.headers().firstValue("Idempotency-Replayed")).hasValue("true");
+		assertThat(Http.json(replay).get("id").asString()).isEqualTo(id);
+
+		assertThat(Http.get(http, vip, "/api/orders/" + id).statusCode()).isEqualTo(200);
+		assertThat(Http.get(http, vip, "/orders/" + id).statusCode()).isEqualTo(200);
+	}
+
+	@Test
+	void everyWebAndAppReplicaServesSomeRequests() {
+		Set<String> webNodes = new TreeSet<>();
+		Set<String> appNodes = new TreeSet<>();
+		for (int i = 0; i < 200; i++) {
+			HttpResponse<String> response = Http.get(http, vip, "/api/books?size=1&page=" + i);
+			assertThat(response.statusCode()).isEqualTo(200);
+			response.headers().firstValue("X-Web-Node").ifPresent(webNodes::add);
+			response.headers().firstValue("X-App-Node").ifPresent(appNodes::add);
+		}
+		Set<String> webHosts = hostnames("web");
+		Set<String> appHosts = hostnames("app");
+		Results.of("replicas")
+			.put("webNodesSeen", webNodes)
+			.put("webContainers", webHosts)
+			.put("appNodesSeen", appNodes)
+			.put("appContainers", appHosts)
+			.write();
+		assertThat(webHosts).hasSize(2);
+		assertThat(appHosts).hasSize(2);
+		assertThat(webNodes).isEqualTo(webHosts);
+		assertThat(appNodes).isEqualTo(appHosts);
+	}
+
+	@Test
+	void theLoadBalancerGeneratesTheRequestIdAndEveryTierLogsIt() {
+		HttpResponse<String> response = Http.send(http,
+				Http.request(vip, "/api/books/0000000000000")
+					.header("X-Request-Id", "chosen-by-the-client")
+					.GET()
+					.build());
+		String requestId = response.headers().firstValue("X-Request-Id").orElseThrow();
+		// Generated at the edge: a client cannot pick (or collide with) another request's
+		// id.
+		assertThat(UUID.fromString(requestId)).isNotNull();
+		ComposeStack.sleep(Duration.ofSeconds(1));
+		boolean inLbLog = stack.logs("lb1").contains(requestId) || stack.logs("lb2").contains(requestId);
+		boolean inWebLog = stack.logs("web").contains(requestId);
+		boolean inAppLog = stack.logs("app").contains(requestId);
+		Results.of("request-id")
+			.put("requestId", requestId)
+			.put("inLoadBalancerLog", inLbLog)
+			.put("inWebLog", inWebLog)
+			.put("inAppLog", inAppLog)
+			.write();
+		assertThat(inLbLog).as("request id in the load balancer's log").isTrue();
+		// The web and app tiers put the id in their logging context (MDC); whether a line
+		// with it
+		// appears depends on what they log for a request at INFO, so it is reported, not
+		// asserted.
+	}
+
+	@Test
+	void managementEndpointsAreNotPublic() {
+		assertThat(Http.get(http, vip, "/actuator/health").statusCode()).isEqualTo(404);
+		assertThat(Http.get(http, vip, "/ACTUATOR/env").statusCode()).isEqualTo(404);
+		assertThat(Http.get(http, vip, "/%61ctuator/env").statusCode()).isEqualTo(404);
+	}
+
+	@Test
+	void aClientOverTheRateLimitGets429WithRetryAfter() {
+		// A burst well over the per-client limit, answered by HAProxy itself (the path is
+		// one
+		// the public frontend refuses), so the web tier is not loaded by it.
+		List<CompletableFuture<HttpResponse<String>>> burst = new ArrayList<>();
+		for (int i = 0; i < 900; i++) {
+			burst.add(http.sendAsync(Http.request(vip, "/actuator/rate-limit-probe").GET().build(),
+					HttpResponse.BodyHandlers.ofString()));
+		}
+		List<HttpResponse<String>> responses = burst.stream().map(CompletableFuture::join).toList();
+		List<HttpResponse<String>> limited = responses.stream().filter((r) -> r.statusCode() == 429).toList();
+		Results.of("rate-limit")
+			.put("burst", responses.size())
+			.put("answered429", limited.size())
+			.put("answered404", responses.stream().filter((r) -> r.statusCode() == 404).count())
+			.write();
+		assertThat(limited).isNotEmpty();
+		HttpResponse<String> one = limited.get(0);
+		assertThat(one.headers().firstValue("Retry-After")).hasValue("1");
+		assertThat(one.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+		assertThat(one.body()).contains("urn:tierstack:problem:rate-limited");
+		// The window is one second: the client is served again right after.
+		ComposeStack.sleep(Duration.ofSeconds(2));
+		assertThat(Http.get(http, vip, "/api/books?size=1").statusCode()).isEqualTo(200);
+	}
+
+	private static Set<String> hostnames(String service) {
+		Set<String> hosts = new TreeSet<>();
+		for (String container : stack.containers(service)) {
+			hosts.add(stack.inspect(container, "{{.Config.Hostname}}"));
+		}
+		return hosts;
+	}
+
+}

@@ -1,0 +1,179 @@
+package dev.tierstack.systemtest;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongFunction;
+
+/**
+ * An open-loop stream of requests at a fixed rate (each request leaves on its schedule,
+ * whether or not earlier ones have answered, so an outage shows as failures and latency
+ * instead of silently slowing the stream down), with an action run alongside it: kill a
+ * node, restart replicas. Bounded: it stops at {@code maxDuration} whatever happens.
+ */
+final class SteadyLoad {
+
+	/** What became of one request; times in nanoseconds of {@link System#nanoTime()}. */
+	record Outcome(long index, long sentNanos, long doneNanos, int status, String error, String webNode, String appNode,
+			String lbNode) {
+
+		boolean ok() {
+			return this.error == null && this.status >= 200 && this.status < 400;
+		}
+
+		long latencyNanos() {
+			return this.doneNanos - this.sentNanos;
+		}
+
+	}
+
+	/**
+	 * The action run alongside the stream, started {@code at} after the first request.
+	 */
+	interface Action {
+
+		void run(AtomicLong eventNanos) throws Exception;
+
+	}
+
+	private final HttpClient client;
+
+	private final LongFunction<HttpRequest> requests;
+
+	private final int ratePerSecond;
+
+	SteadyLoad(HttpClient client, LongFunction<HttpRequest> requests, int ratePerSecond) {
+		this.client = client;
+		this.requests = requests;
+		this.ratePerSecond = ratePerSecond;
+	}
+
+	/**
+	 * Sends requests for at least {@code minDuration}, and on until the action has
+	 * finished plus {@code tail}, never longer than {@code maxDuration}.
+	 * @return every outcome, the instant the action recorded as its event (0 if none),
+	 * and how long the action took
+	 */
+	Run run(Duration minDuration, Duration maxDuration, Duration actionAt, Duration tail, Action action) {
+		long period = TimeUnit.SECONDS.toNanos(1) / this.ratePerSecond;
+		long maxRequests = maxDuration.toNanos() / period;
+		ConcurrentLinkedQueue<Outcome> outcomes = new ConcurrentLinkedQueue<>();
+		List<CompletableFuture<?>> inFlight = new ArrayList<>();
+		AtomicLong eventNanos = new AtomicLong();
+		AtomicLong actionDoneNanos = new AtomicLong();
+		List<Throwable> actionFailure = new ArrayList<>();
+		long start = System.nanoTime();
+		Thread actionThread = Thread.ofPlatform().name("scenario-action").start(() -> {
+			LockSupport.parkNanos(actionAt.toNanos());
+			try {
+				if (action != null) {
+					action.run(eventNanos);
+				}
+			}
+			catch (Throwable ex) {
+				synchronized (actionFailure) {
+					actionFailure.add(ex);
+				}
+			}
+			finally {
+				actionDoneNanos.set(System.nanoTime());
+			}
+		});
+		for (long i = 0; i < maxRequests; i++) {
+			long due = start + i * period;
+			long wait = due - System.nanoTime();
+			if (wait > 0) {
+				LockSupport.parkNanos(wait);
+			}
+			long elapsed = System.nanoTime() - start;
+			long done = actionDoneNanos.get();
+			if (elapsed >= minDuration.toNanos() && done != 0 && System.nanoTime() - done >= tail.toNanos()) {
+				break;
+			}
+			inFlight.add(send(i, outcomes));
+		}
+		CompletableFuture.allOf(inFlight.toArray(CompletableFuture[]::new))
+			.completeOnTimeout(null, 30, TimeUnit.SECONDS)
+			.join();
+		try {
+			actionThread.join(Duration.ofMinutes(5));
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+		synchronized (actionFailure) {
+			if (!actionFailure.isEmpty()) {
+				throw new IllegalStateException("scenario action failed", actionFailure.get(0));
+			}
+		}
+		return new Run(start, System.nanoTime(), List.copyOf(outcomes), eventNanos.get(),
+				actionDoneNanos.get() - start - actionAt.toNanos());
+	}
+
+	private CompletableFuture<?> send(long index, ConcurrentLinkedQueue<Outcome> outcomes) {
+		HttpRequest request = this.requests.apply(index);
+		long sent = System.nanoTime();
+		return this.client.sendAsync(request, HttpResponse.BodyHandlers.discarding()).handle((response, failure) -> {
+			long done = System.nanoTime();
+			if (failure != null) {
+				Throwable cause = (failure.getCause() != null) ? failure.getCause() : failure;
+				outcomes.add(new Outcome(index, sent, done, -1, cause.getClass().getSimpleName(), null, null, null));
+			}
+			else {
+				outcomes.add(new Outcome(index, sent, done, response.statusCode(), null,
+						response.headers().firstValue("X-Web-Node").orElse(null),
+						response.headers().firstValue("X-App-Node").orElse(null),
+						response.headers().firstValue("X-LB-Node").orElse(null)));
+			}
+			return null;
+		});
+	}
+
+	/** A finished stream: outcomes in completion order. */
+	record Run(long startNanos, long endNanos, List<Outcome> outcomes, long eventNanos, long actionNanos) {
+
+		List<Outcome> failures() {
+			return this.outcomes.stream().filter((outcome) -> !outcome.ok()).toList();
+		}
+
+		/**
+		 * From the event (a kill) to the answer of the first request sent after it that
+		 * succeeded: how long the service was unreachable for a new request.
+		 */
+		long gapAfterEventMillis() {
+			if (this.eventNanos == 0) {
+				return -1;
+			}
+			return this.outcomes.stream()
+				.filter((outcome) -> outcome.ok() && outcome.sentNanos() >= this.eventNanos)
+				.mapToLong(Outcome::doneNanos)
+				.min()
+				.stream()
+				.map((done) -> TimeUnit.NANOSECONDS.toMillis(done - this.eventNanos))
+				.findFirst()
+				.orElse(-1);
+		}
+
+		/**
+		 * The longest stretch in which no request succeeded (completion to completion).
+		 */
+		long longestSilenceMillis() {
+			long[] done = this.outcomes.stream().filter(Outcome::ok).mapToLong(Outcome::doneNanos).sorted().toArray();
+			long longest = 0;
+			for (int i = 1; i < done.length; i++) {
+				longest = Math.max(longest, done[i] - done[i - 1]);
+			}
+			return TimeUnit.NANOSECONDS.toMillis(longest);
+		}
+
+	}
+
+}
