@@ -31,6 +31,10 @@ class MigrationsIT {
 			assertThat(migration.getState()).isEqualTo(MigrationState.SUCCESS);
 			assertThat(migration.getInstalledBy()).isEqualTo(DbTierContainer.OWNER_USER);
 		});
+		for (MigrationInfo migration : applied) {
+			System.out.printf("migration V%s (%s) took %d ms%n", migration.getVersion(), migration.getDescription(),
+					migration.getExecutionTime());
+		}
 		try (Connection owner = MigratedDatabase.owner()) {
 			assertThat(Sql.column(owner,
 					"SELECT tablename || ':' || tableowner FROM pg_tables WHERE schemaname = 'bookshop' ORDER BY 1"))
