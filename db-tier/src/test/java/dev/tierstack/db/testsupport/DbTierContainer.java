@@ -25,6 +25,10 @@ public class DbTierContainer extends GenericContainer<DbTierContainer> {
 
 	public static final String APP_PASSWORD = "app-test-secret";
 
+	public static final String REPLICATION_USER = "tierstack_replicator";
+
+	public static final String REPLICATION_PASSWORD = "replication-test-secret";
+
 	public static final int PORT = 5432;
 
 	/** What the final server logs once it accepts connections (a replica: read-only). */
@@ -40,6 +44,22 @@ public class DbTierContainer extends GenericContainer<DbTierContainer> {
 		// The entrypoint's temporary initialisation server logs to a file, so this line
 		// appears once per start: on the first start and on a restart with existing data.
 		waitingFor(Wait.forLogMessage(READY_LOG_LINE, 1).withStartupTimeout(Duration.ofSeconds(90)));
+	}
+
+	/**
+	 * Gives this server the replication role on its first start, so that replicas can
+	 * follow it.
+	 */
+	public DbTierContainer withReplicationRole() {
+		return withCopyToContainer(Transferable.of(REPLICATION_PASSWORD, 0444), "/run/secrets/db_replication_password");
+	}
+
+	/**
+	 * Makes this container a streaming replica of the primary that answers as
+	 * {@code primaryHost} on a network both containers share.
+	 */
+	public DbTierContainer asReplicaOf(String primaryHost) {
+		return withReplicationRole().withEnv("DB_MODE", "replica").withEnv("DB_PRIMARY_HOST", primaryHost);
 	}
 
 	/**
