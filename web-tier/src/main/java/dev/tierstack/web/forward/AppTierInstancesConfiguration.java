@@ -1,7 +1,5 @@
 package dev.tierstack.web.forward;
 
-import java.time.Duration;
-
 import org.springframework.cloud.loadbalancer.core.ServiceInstanceListSupplier;
 import org.springframework.cloud.loadbalancer.core.ServiceInstanceListSupplierBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -23,7 +21,7 @@ class AppTierInstancesConfiguration {
 			RecentlyFailedInstances recentlyFailed) {
 		ServiceInstanceListSupplierBuilder builder = ServiceInstanceListSupplier.builder().withBase(base(properties));
 		if (properties.healthChecks()) {
-			builder = builder.withBlockingHealthChecks(healthCheckClient(properties.connectTimeout()));
+			builder = builder.withBlockingHealthChecks(healthCheckClient(properties));
 		}
 		return builder.with((ctx, delegate) -> new SkipRecentlyFailedInstances(delegate, recentlyFailed))
 			.withRetryAwareness()
@@ -38,13 +36,14 @@ class AppTierInstancesConfiguration {
 	}
 
 	/**
-	 * A separate, unpooled client for readiness probes: a node slower than a connect
-	 * timeout to say whether it is ready is not ready.
+	 * A separate, unpooled client for readiness probes, with the same timeouts as
+	 * requests: a node too slow to say whether it is ready would be too slow to serve a
+	 * page.
 	 */
-	private static RestClient healthCheckClient(Duration timeout) {
+	private static RestClient healthCheckClient(AppTierProperties properties) {
 		SimpleClientHttpRequestFactory requestFactory = new SimpleClientHttpRequestFactory();
-		requestFactory.setConnectTimeout(timeout);
-		requestFactory.setReadTimeout(timeout);
+		requestFactory.setConnectTimeout(properties.connectTimeout());
+		requestFactory.setReadTimeout(properties.readTimeout());
 		return RestClient.builder().requestFactory(requestFactory).build();
 	}
 
