@@ -1,5 +1,7 @@
 package dev.tierstack.web.e2e;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,6 +15,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -86,6 +90,7 @@ class BrowserIT {
 		search.submit();
 		new WebDriverWait(browser, Duration.ofSeconds(10)).until(ExpectedConditions.urlContains("q=Lighthouse"));
 		List<WebElement> titles = browser.findElements(By.cssSelector("table.books tbody td:first-child a"));
+		screenshot("catalog");
 		assertThat(titles).isNotEmpty().allSatisfy((title) -> assertThat(title.getText()).contains("Lighthouse"));
 		assertNoConsoleErrors();
 
@@ -96,6 +101,7 @@ class BrowserIT {
 		WebElement quantity = browser.findElement(By.id("quantity"));
 		quantity.clear();
 		quantity.sendKeys("1");
+		screenshot("book");
 		assertNoConsoleErrors();
 
 		browser.findElement(By.cssSelector("form.order-form button[type=submit]")).click();
@@ -107,7 +113,20 @@ class BrowserIT {
 		assertThat(browser.findElement(By.cssSelector("table.lines")).getText()).contains(bookTitle);
 		assertThat(browser.findElement(By.cssSelector("footer")).getText()).contains(RunningStack.WEB_NODE)
 			.contains(RunningStack.APP_NODE);
+		screenshot("order-confirmation");
 		assertNoConsoleErrors();
+	}
+
+	// For a person to look at: target/screenshots/*.png.
+	private static void screenshot(String name) {
+		try {
+			Path file = Path.of("target", "screenshots", name + ".png");
+			Files.createDirectories(file.getParent());
+			Files.write(file, ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
 	}
 
 	private static void assertNoConsoleErrors() {

@@ -47,6 +47,8 @@ final class RunningStack {
 
 	private static RunningStack instance;
 
+	private static RuntimeException failure;
+
 	private final DbTierContainer db;
 
 	private final int appPort;
@@ -55,13 +57,10 @@ final class RunningStack {
 
 	private final ConfigurableApplicationContext webTier;
 
-	private RunningStack() {
-		this.db = new DbTierContainer();
-		this.db.start();
-		// Ryuk (which would remove it) is disabled on this engine.
-		Runtime.getRuntime().addShutdownHook(new Thread(this.db::stop));
+	private RunningStack(DbTierContainer db) {
+		this.db = db;
 		Flyway.configure()
-			.dataSource(this.db.jdbcUrl(), DbTierContainer.OWNER_USER, DbTierContainer.OWNER_PASSWORD)
+			.dataSource(db.jdbcUrl(), DbTierContainer.OWNER_USER, DbTierContainer.OWNER_PASSWORD)
 			.schemas("bookshop")
 			.locations("classpath:db/migration")
 			.load()
@@ -78,8 +77,22 @@ final class RunningStack {
 	}
 
 	static synchronized RunningStack get() {
+		if (failure != null) {
+			throw new IllegalStateException("The stack failed to start for an earlier test", failure);
+		}
 		if (instance == null) {
-			instance = new RunningStack();
+			DbTierContainer db = new DbTierContainer();
+			db.start();
+			// Ryuk (which would remove it) is disabled on this engine.
+			Runtime.getRuntime().addShutdownHook(new Thread(db::stop));
+			try {
+				instance = new RunningStack(db);
+			}
+			catch (RuntimeException ex) {
+				failure = ex;
+				db.stop();
+				throw ex;
+			}
 		}
 		return instance;
 	}
