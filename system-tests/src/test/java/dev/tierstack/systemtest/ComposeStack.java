@@ -94,8 +94,19 @@ final class ComposeStack implements AutoCloseable {
 		compose("build").orThrow();
 		log("images built in " + Duration.ofNanos(System.nanoTime() - buildStart).toMillis() + " ms");
 		long start = System.nanoTime();
-		compose("up", "-d").orThrow();
-		waitAllHealthy(Duration.ofMinutes(3));
+		// Compose 1.29 gives up on dependents as soon as a dependency reports unhealthy,
+		// even
+		// when its restart policy is about to bring it back: wait for health, then `up`
+		// again
+		// creates whatever was left out.
+		Proc.Result up = compose("up", "-d");
+		for (int attempt = 1; !up.ok() && attempt < 3; attempt++) {
+			log("up -d failed (" + up.err().strip().lines().reduce((a, b) -> b).orElse("") + "); waiting and retrying");
+			waitAllHealthy(Duration.ofMinutes(3), false);
+			up = compose("up", "-d");
+		}
+		up.orThrow();
+		waitAllHealthy(Duration.ofMinutes(3), true);
 		this.upToHealthy = Duration.ofNanos(System.nanoTime() - start);
 		log("up to all healthy in " + this.upToHealthy.toMillis() + " ms");
 	}
@@ -229,7 +240,11 @@ final class ComposeStack implements AutoCloseable {
 		}
 	}
 
-	private void waitAllHealthy(Duration timeout) {
+	/**
+	 * Waits until every container that exists is healthy (or, for the migration, exited
+	 * 0); with {@code complete}, also until every long-running service has containers.
+	 */
+	private void waitAllHealthy(Duration timeout, boolean complete) {
 		long deadline = System.nanoTime() + timeout.toNanos();
 		while (true) {
 			Map<String, String> states = states();
@@ -244,7 +259,7 @@ final class ComposeStack implements AutoCloseable {
 				.stream()
 				.map((key) -> key.substring(0, key.indexOf(' ')))
 				.collect(Collectors.toSet());
-			if (migrated && allHealthy && services.containsAll(LONG_RUNNING_SERVICES)) {
+			if (migrated && allHealthy && (!complete || services.containsAll(LONG_RUNNING_SERVICES))) {
 				return;
 			}
 			if (System.nanoTime() > deadline) {
