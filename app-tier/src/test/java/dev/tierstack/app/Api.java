@@ -2,13 +2,23 @@ package dev.tierstack.app;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.HttpURLConnection;
 import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpHeaders;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+import javax.net.ssl.SSLSession;
 
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -54,6 +64,56 @@ public final class Api {
 		return send(request(path, headers).header("Content-Type", "application/json")
 			.POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(bytes)))
 			.build());
+	}
+
+	/**
+	 * A GET of a path taken as is, also one that {@link URI} refuses (broken
+	 * percent-encoding, say): what a careless client can send.
+	 */
+	public HttpResponse<String> rawGet(String path) {
+		try {
+			HttpURLConnection connection = (HttpURLConnection) new URL(this.base + path).openConnection();
+			connection.setConnectTimeout(5000);
+			connection.setReadTimeout(30000);
+			int status = connection.getResponseCode();
+			InputStream stream = (status >= 400) ? connection.getErrorStream() : connection.getInputStream();
+			String body = (stream != null) ? new String(stream.readAllBytes(), StandardCharsets.UTF_8) : "";
+			Map<String, List<String>> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+			connection.getHeaderFields().forEach((name, values) -> {
+				if (name != null) {
+					headers.put(name, values);
+				}
+			});
+			return new RawResponse(status, HttpHeaders.of(headers, (name, value) -> true), body, URI.create(this.base));
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+	}
+
+	private record RawResponse(int statusCode, HttpHeaders headers, String body,
+			URI uri) implements HttpResponse<String> {
+
+		@Override
+		public HttpRequest request() {
+			return HttpRequest.newBuilder(this.uri).build();
+		}
+
+		@Override
+		public Optional<HttpResponse<String>> previousResponse() {
+			return Optional.empty();
+		}
+
+		@Override
+		public Optional<SSLSession> sslSession() {
+			return Optional.empty();
+		}
+
+		@Override
+		public HttpClient.Version version() {
+			return HttpClient.Version.HTTP_1_1;
+		}
+
 	}
 
 	public HttpResponse<String> send(String method, String path, String... headers) {

@@ -25,7 +25,9 @@ class CatalogController {
 	}
 
 	@GetMapping
-	BookPage list(@RequestParam(defaultValue = "") @Size(max = 100) String q,
+	BookPage list(
+			@RequestParam(defaultValue = "") @Size(max = 100) @Pattern(regexp = "\\P{Cntrl}*",
+					message = "must not contain control characters") String q,
 			@RequestParam(defaultValue = "0") @Min(0) @Max(MAX_PAGE) int page,
 			@RequestParam(defaultValue = "20") @Min(1) @Max(100) int size) {
 		return this.catalog.search(q, page, size);

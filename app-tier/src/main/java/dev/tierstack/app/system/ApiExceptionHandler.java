@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 
 import jakarta.validation.ConstraintViolationException;
+import org.apache.tomcat.util.http.InvalidParameterException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
@@ -63,6 +64,13 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 			.toList();
 		problem.setProperty("errors", errors);
 		return problem(HttpStatus.BAD_REQUEST, problem);
+	}
+
+	// Tomcat parses parameters lazily and throws when one is not valid percent-encoding.
+	@ExceptionHandler(InvalidParameterException.class)
+	ResponseEntity<ProblemDetail> handleInvalidParameter(InvalidParameterException ex) {
+		return problem(HttpStatus.BAD_REQUEST, ProblemType.MALFORMED_REQUEST.problem(HttpStatus.BAD_REQUEST,
+				"A request parameter is not valid percent-encoded UTF-8."));
 	}
 
 	@ExceptionHandler({ CannotCreateTransactionException.class, DataAccessResourceFailureException.class,

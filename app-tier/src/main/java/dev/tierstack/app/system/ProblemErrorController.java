@@ -1,5 +1,8 @@
 package dev.tierstack.app.system;
 
+import java.net.URI;
+import java.net.URISyntaxException;
+
 import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.http.HttpServletRequest;
 import org.slf4j.Logger;
@@ -38,9 +41,22 @@ class ProblemErrorController implements ErrorController {
 			case INTERNAL_ERROR -> "An unexpected error occurred.";
 			default -> "The request failed.";
 		};
-		return ResponseEntity.status(status)
-			.contentType(MediaType.APPLICATION_PROBLEM_JSON)
-			.body(type.problem(status, detail));
+		ProblemDetail problem = type.problem(status, detail);
+		problem.setInstance(originalPath(request));
+		return ResponseEntity.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(problem);
+	}
+
+	// The path the client asked for, not the error path this dispatch went to.
+	private static URI originalPath(HttpServletRequest request) {
+		if (request.getAttribute(RequestDispatcher.ERROR_REQUEST_URI) instanceof String path) {
+			try {
+				return new URI(null, null, path, null);
+			}
+			catch (URISyntaxException ex) {
+				return null;
+			}
+		}
+		return null;
 	}
 
 	private static HttpStatusCode status(HttpServletRequest request) {
@@ -48,7 +64,8 @@ class ProblemErrorController implements ErrorController {
 		if (code instanceof Integer value && value >= 400 && value < 600) {
 			return HttpStatusCode.valueOf(value);
 		}
-		return HttpStatus.INTERNAL_SERVER_ERROR;
+		// No error dispatch: someone asked for the error path itself.
+		return HttpStatus.NOT_FOUND;
 	}
 
 }

@@ -57,7 +57,7 @@ class RequestHeadersFilter extends OncePerRequestFilter {
 		}
 	}
 
-	private static String requestId(HttpServletRequest request) {
+	static String requestId(HttpServletRequest request) {
 		if (request.getAttribute(ATTRIBUTE) instanceof String known) {
 			return known;
 		}

@@ -9,13 +9,11 @@ import dev.tierstack.app.TestBooks;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.context.annotation.Import;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 @JpaIntegrationTest
-@Import(CatalogService.class)
 class BookRepositoryIT {
 
 	@Autowired

@@ -114,6 +114,14 @@ class CatalogControllerTest {
 	}
 
 	@Test
+	void rejectsControlCharactersInTheQuery() throws Exception {
+		this.mvc.perform(get("/api/books").param("q", "abc\u0000"))
+			.andExpect(status().isBadRequest())
+			.andExpect(jsonPath("$.errors[0].field").value("q"));
+		verifyNoInteractions(this.catalog);
+	}
+
+	@Test
 	void rejectsAnIsbnThatIsNotThirteenDigits() throws Exception {
 		this.mvc.perform(get("/api/books/97819000000x1"))
 			.andExpect(status().isBadRequest())
