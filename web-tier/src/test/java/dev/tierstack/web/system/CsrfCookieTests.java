@@ -1,0 +1,43 @@
+package dev.tierstack.web.system;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodyHandlers;
+
+import dev.tierstack.web.forward.StandIns;
+import dev.tierstack.web.forward.WebTierOverStandIns;
+import org.junit.jupiter.api.Test;
+
+import org.springframework.boot.test.web.server.LocalServerPort;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The CSRF token travels in a cookie, and no page opens an HTTP session: a form rendered
+ * by one web node can be posted to another. (Against the running server: MockMvc's
+ * {@code csrf()} support swaps the token repository of a shared context.)
+ */
+@WebTierOverStandIns
+class CsrfCookieTests extends StandIns {
+
+	@LocalServerPort
+	private int port;
+
+	@Test
+	void pagesSetAnHttpOnlySameSiteCsrfCookieAndNoSession() throws Exception {
+		resetStandIns();
+		HttpResponse<String> page = HttpClient.newHttpClient()
+			.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + "/")).build(),
+					BodyHandlers.ofString());
+		assertThat(page.statusCode()).isEqualTo(200);
+		assertThat(page.headers().allValues("Set-Cookie")).singleElement()
+			.asString()
+			.startsWith("XSRF-TOKEN=")
+			.contains("HttpOnly")
+			.contains("SameSite=Lax")
+			.doesNotContain("JSESSIONID");
+	}
+
+}
