@@ -77,13 +77,15 @@ class OrderPlacement {
 		return OrderView.of(this.orders.saveAndFlush(order));
 	}
 
-	@Transactional(readOnly = true)
+	// Not read-only: these reads must see the primary, never a lagging replica (a retry
+	// right after its first attempt, or a lookup right after the order was placed).
+	@Transactional
 	Optional<StoredOrder> findByIdempotencyKey(String idempotencyKey) {
 		return this.orders.findByIdempotencyKey(idempotencyKey)
 			.map((order) -> new StoredOrder(order.getRequestHash(), OrderView.of(order)));
 	}
 
-	@Transactional(readOnly = true)
+	@Transactional
 	Optional<OrderView> find(UUID id) {
 		return this.orders.findById(id).map(OrderView::of);
 	}

@@ -1,0 +1,77 @@
+package dev.tierstack.app.system;
+
+import javax.sql.DataSource;
+
+import com.zaxxer.hikari.HikariDataSource;
+
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
+import org.springframework.jdbc.datasource.LazyConnectionDataSourceProxy;
+
+/**
+ * With {@code APP_DB_READ_URL} set, read-only transactions (the catalog) run on a read
+ * replica and everything else on the primary. The connection is taken lazily, at the
+ * first statement, when the transaction's read-only flag is known.
+ *
+ * <p>
+ * Orders are read in read-write transactions on purpose: a client that has just placed an
+ * order, and an idempotent retry, must see it, whatever the replica's lag. The replica is
+ * not part of readiness: a node whose replica is down still takes orders.
+ */
+@Configuration(proxyBeanMethods = false)
+@ConditionalOnExpression("!'${app.db.read-url:}'.isBlank()")
+class ReadReplicaConfiguration {
+
+	@Bean
+	ReadWriteDataSource dataSource(DataSourceProperties properties, Environment environment) {
+		String replicaUrl = environment.getRequiredProperty("app.db.read-url");
+		HikariDataSource primary = pool(properties, properties.determineUrl(), "app", environment);
+		HikariDataSource replica = pool(properties, replicaUrl, "app-read", environment);
+		replica.setReadOnly(true);
+		return new ReadWriteDataSource(primary, replica);
+	}
+
+	private static HikariDataSource pool(DataSourceProperties properties, String url, String name,
+			Environment environment) {
+		HikariDataSource pool = properties.initializeDataSourceBuilder().type(HikariDataSource.class).url(url).build();
+		Binder.get(environment).bind("spring.datasource.hikari", Bindable.ofInstance(pool));
+		pool.setPoolName(name);
+		return pool;
+	}
+
+	/**
+	 * The application's only DataSource bean: the primary, or the replica for read-only
+	 * transactions. Health checks and plain JDBC use the primary.
+	 */
+	static final class ReadWriteDataSource extends LazyConnectionDataSourceProxy implements DisposableBean {
+
+		private final HikariDataSource primary;
+
+		private final HikariDataSource replica;
+
+		ReadWriteDataSource(HikariDataSource primary, HikariDataSource replica) {
+			super(primary);
+			setReadOnlyDataSource(replica);
+			this.primary = primary;
+			this.replica = replica;
+		}
+
+		DataSource replica() {
+			return this.replica;
+		}
+
+		@Override
+		public void destroy() {
+			this.replica.close();
+			this.primary.close();
+		}
+
+	}
+
+}
