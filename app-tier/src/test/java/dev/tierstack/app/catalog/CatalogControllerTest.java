@@ -6,14 +6,19 @@ import java.util.List;
 import dev.tierstack.app.system.NotFoundException;
 import dev.tierstack.app.system.WebTestConfiguration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.webmvc.test.autoconfigure.WebMvcTest;
 import org.springframework.context.annotation.Import;
 import org.springframework.http.MediaType;
 import org.springframework.test.context.bean.override.mockito.MockitoBean;
 import org.springframework.test.web.servlet.MockMvc;
+import org.springframework.transaction.CannotCreateTransactionException;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.containsString;
 import static org.mockito.ArgumentMatchers.anyInt;
@@ -27,6 +32,7 @@ import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.jsonPath;
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
 
+@ExtendWith(OutputCaptureExtension.class)
 @WebMvcTest(controllers = CatalogController.class, properties = "app.node-name=test-node")
 @Import(WebTestConfiguration.class)
 class CatalogControllerTest {
@@ -156,14 +162,26 @@ class CatalogControllerTest {
 	}
 
 	@Test
-	void unexpectedFailureIsA500ThatRevealsNothing() throws Exception {
+	void databaseOutageIsAServiceUnavailableProblem() throws Exception {
+		given(this.catalog.search(anyString(), anyInt(), anyInt()))
+			.willThrow(new CannotCreateTransactionException("Connection refused: db:5432"));
+		this.mvc.perform(get("/api/books"))
+			.andExpect(status().isServiceUnavailable())
+			.andExpect(header().exists("Retry-After"))
+			.andExpect(jsonPath("$.type").value("urn:tierstack:problem:service-unavailable"))
+			.andExpect(content().string(not(containsString("5432"))));
+	}
+
+	@Test
+	void unexpectedFailureIsA500ThatRevealsNothingAndIsLoggedWithTheRequestId(CapturedOutput output) throws Exception {
 		given(this.catalog.search(anyString(), anyInt(), anyInt()))
 			.willThrow(new IllegalStateException("select * from bookshop.book failed"));
-		this.mvc.perform(get("/api/books"))
+		this.mvc.perform(get("/api/books").header("X-Request-Id", "trace-me-42"))
 			.andExpect(status().isInternalServerError())
 			.andExpect(jsonPath("$.detail").value("An unexpected error occurred."))
 			.andExpect(content().string(not(containsString("select"))))
 			.andExpect(content().string(not(containsString("IllegalStateException"))));
+		assertThat(output).contains("[trace-me-42]").contains("IllegalStateException");
 	}
 
 }
