@@ -213,6 +213,17 @@ final class ComposeStack implements AutoCloseable {
 		Proc.docker(Duration.ofSeconds(30), "kill", container).orThrow();
 	}
 
+	/**
+	 * When the engine saw the container's process end, on this JVM's {@code nanoTime}
+	 * scale (the engine and this JVM share the host's clock).
+	 */
+	long diedAtNanos(String container) {
+		Instant finished = Instant.parse(inspect(container, "{{.State.FinishedAt}}"));
+		long nowNanos = System.nanoTime();
+		Instant now = Instant.now();
+		return nowNanos - Duration.between(finished, now).toNanos();
+	}
+
 	void startAndWaitHealthy(String container, Duration timeout) {
 		Proc.docker(Duration.ofSeconds(60), "start", container).orThrow();
 		waitHealthy(container, timeout);
