@@ -124,4 +124,14 @@ class BookRepositoryIT {
 		assertThat(String.join("\n", plan)).contains("book_title_trgm_idx").contains("book_author_trgm_idx");
 	}
 
+	@Test
+	void everyExecutionIsPlannedWithItsParameters() {
+		// A generic plan of the search (the driver prepares on the server from the 5th
+		// run) cannot use the trigram indexes: it filters the whole catalog instead.
+		for (int i = 0; i < 10; i++) {
+			this.catalog.search("river", 0, 20);
+		}
+		assertThat(this.jdbc.sql("SHOW plan_cache_mode").query(String.class).single()).isEqualTo("force_custom_plan");
+	}
+
 }
