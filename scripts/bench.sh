@@ -1,117 +1,139 @@
 #!/usr/bin/env bash
-# Benchmarks the tiers as separate processes on this host:
-#   db  : the db-tier image in a container (published on loopback only)
-#   app : app-tier-exec.jar, web: web-tier-exec.jar (JVMs on the host)
-# and prints/records: time to ready of each JVM, requests/s and latency of the book page
-# through the web tier (web -> app -> db), p50/p99 of catalog search at the app tier, and the
-# resident memory of each JVM after the load.
-# Needs: a Docker engine with tierstack/db built, wrk, and `./mvnw -DskipTests package` done.
-# Bounded: every wrk run is limited in time; every process started here is stopped by its pid.
+# Benchmarks the tier images as they are deployed, one container each on a private network
+# (no load balancer), from this host:
+#   start-up  `docker start` to readiness UP, for the app and the web tier (several restarts)
+#   book page through the web tier (web -> app -> db), wrk -t2 -c32, warmed
+#   catalog search at the app tier (q=river, 20 rows), with 1 and with 8 connections
+#   memory    resident set of each JVM after the load
+# and records them in target/bench/results.md.
+# Needs: a Docker engine, the images (tierstack/{db,app,web}, e.g. from `scripts/up.sh` or
+# `docker-compose build`) and wrk. The host reaches the containers' addresses directly
+# (Linux); load runs are bounded in time; everything started here is removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-JAVA=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java
+TAG=${TIERSTACK_IMAGE_TAG:-latest}
 DURATION=${BENCH_DURATION:-20s}
-WARMUP=${BENCH_WARMUP:-15s}
+WARMUP=${BENCH_WARMUP:-20s}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
-DB_PORT=${BENCH_DB_PORT:-15432}
-APP_PORT=${BENCH_APP_PORT:-18081}
-WEB_PORT=${BENCH_WEB_PORT:-18080}
+RESTARTS=${BENCH_RESTARTS:-3}
 OUT=${BENCH_OUT:-target/bench}
-JVM_OPTS=${BENCH_JVM_OPTS:--Xmx256m -XX:+UseSerialGC}
+NET_PREFIX=${BENCH_NET_PREFIX:-10.219}
+
+log() { printf '[bench] %s\n' "$*"; }
+die() { printf '[bench] error: %s\n' "$*" >&2; exit 1; }
+
+command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk)"
+docker info >/dev/null 2>&1 || die "no Docker engine answers (scripts/prepare-host.sh starts one)"
+for image in db app web; do
+	docker image inspect "tierstack/$image:$TAG" >/dev/null 2>&1 || die "image tierstack/$image:$TAG is missing (docker-compose build)"
+done
 
 mkdir -p "$OUT"
+run=tierstack-bench-$$
 work=$(mktemp -d)
-db_container="" app_pid="" web_pid=""
 cleanup() {
-	[ -n "$web_pid" ] && kill "$web_pid" 2>/dev/null || true
-	[ -n "$app_pid" ] && kill "$app_pid" 2>/dev/null || true
-	[ -n "$db_container" ] && docker rm -f "$db_container" >/dev/null 2>&1 || true
-	wait 2>/dev/null || true
+	docker rm -f "$run-web" "$run-app" "$run-db" >/dev/null 2>&1 || true
+	docker network rm "$run" >/dev/null 2>&1 || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
 
-for jar in app-tier/target/app-tier-exec.jar web-tier/target/web-tier-exec.jar; do
-	[ -f "$jar" ] || { echo "missing $jar: run ./mvnw -DskipTests package first" >&2; exit 1; }
-done
-command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
+printf 'bench-owner' >"$work/db_owner_password" && printf 'bench-app' >"$work/db_app_password"
+chmod 0444 "$work"/db_*_password
+docker network create --subnet "$NET_PREFIX.0.0/24" "$run" >/dev/null
+db_ip=$NET_PREFIX.0.10 app_ip=$NET_PREFIX.0.20 web_ip=$NET_PREFIX.0.30
+secrets=(-v "$work/db_owner_password:/run/secrets/db_owner_password:ro"
+	-v "$work/db_app_password:/run/secrets/db_app_password:ro")
 
-printf 'bench-owner\n' >"$work/owner" && printf 'bench-app\n' >"$work/app"
-chmod 0444 "$work/owner" "$work/app"
-
-# Waits until URL answers 200; prints the milliseconds since START_NS.
+# Waits until URL answers 200 and prints the milliseconds since START_NS.
 wait_ready() {
 	local url=$1 start_ns=$2
-	for _ in $(seq 1 600); do
-		if curl -fs -o /dev/null "$url"; then
+	for _ in $(seq 1 1200); do
+		if curl -fs -m 1 -o /dev/null "$url"; then
 			echo $(( ($(date +%s%N) - start_ns) / 1000000 ))
 			return 0
 		fi
 		sleep 0.05
 	done
-	echo "timeout waiting for $url" >&2
-	return 1
+	die "timeout waiting for $url"
 }
 
-rss_mb() { awk '/VmRSS/ {printf "%d", $2/1024}' "/proc/$1/status"; }
+# Restarts a container RESTARTS times; prints the start-to-ready times.
+start_times() {
+	local container=$1 url=$2 times=()
+	for _ in $(seq 1 "$RESTARTS"); do
+		docker stop -t 20 "$container" >/dev/null
+		local start
+		start=$(date +%s%N)
+		docker start "$container" >/dev/null
+		times+=("$(wait_ready "$url" "$start")")
+	done
+	echo "${times[*]}"
+}
 
-echo "== db"
-db_container=$(docker run -d -p "127.0.0.1:$DB_PORT:5432" \
-	-v "$work/owner:/run/secrets/db_owner_password:ro" -v "$work/app:/run/secrets/db_app_password:ro" \
-	-e DB_ALLOWED_NETWORKS=0.0.0.0/0 tierstack/db:latest)
-for _ in $(seq 1 120); do
-	[ "$(docker inspect -f '{{.State.Health.Status}}' "$db_container" 2>/dev/null)" = healthy ] && break
+spring_started() { docker logs "$1" 2>&1 | grep -o 'Started [A-Za-z]* in [0-9.]* seconds' | grep -o '[0-9.]*' | tr '\n' ' '; }
+rss_mb() { awk '/VmRSS/ {printf "%d", $2/1024}' "/proc/$(docker inspect -f '{{.State.Pid}}' "$1")/status"; }
+median() { tr ' ' '\n' | grep . | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+
+log "db"
+docker run -d --name "$run-db" --network "$run" --ip "$db_ip" --shm-size 128m "${secrets[@]}" \
+	-e DB_ALLOWED_NETWORKS="$NET_PREFIX.0.0/24" "tierstack/db:$TAG" >/dev/null
+for _ in $(seq 1 240); do
+	[ "$(docker inspect -f '{{.State.Health.Status}}' "$run-db")" = healthy ] && break
 	sleep 0.5
 done
-export APP_DB_URL="jdbc:postgresql://127.0.0.1:$DB_PORT/tierstack"
-MIGRATE_DB_PASSWORD_FILE="$work/owner" "$JAVA" -jar app-tier/target/app-tier-exec.jar migrate >"$OUT/migrate.log" 2>&1
+docker run --rm --network "$run" "${secrets[@]}" -e MIGRATE_DB_URL="jdbc:postgresql://$db_ip:5432/tierstack" \
+	-e MIGRATE_DB_PASSWORD_FILE=/run/secrets/db_owner_password "tierstack/app:$TAG" migrate >"$OUT/migrate.log" 2>&1 \
+	|| die "migrate failed, see $OUT/migrate.log"
 
-echo "== app"
-start=$(date +%s%N)
-APP_DB_PASSWORD_FILE="$work/app" SERVER_PORT=$APP_PORT NODE_NAME=bench-app \
-	"$JAVA" $JVM_OPTS -jar app-tier/target/app-tier-exec.jar >"$OUT/app.log" 2>&1 &
-app_pid=$!
-app_ready_ms=$(wait_ready "http://127.0.0.1:$APP_PORT/actuator/health/readiness" "$start")
+log "app and web (the compose file's memory limits)"
+docker create --name "$run-app" --network "$run" --ip "$app_ip" -m 512m --read-only --tmpfs /tmp "${secrets[@]}" \
+	-e APP_DB_URL="jdbc:postgresql://$db_ip:5432/tierstack" -e APP_DB_PASSWORD_FILE=/run/secrets/db_app_password \
+	-e NODE_NAME=bench-app "tierstack/app:$TAG" >/dev/null
+docker create --name "$run-web" --network "$run" --ip "$web_ip" -m 384m --read-only --tmpfs /tmp \
+	-e APP_TIER_URLS="http://$app_ip:8081" -e NODE_NAME=bench-web "tierstack/web:$TAG" >/dev/null
+app_ready=http://$app_ip:8081/actuator/health/readiness
+web_ready=http://$web_ip:8080/actuator/health/readiness
+docker start "$run-app" "$run-web" >/dev/null
+wait_ready "$app_ready" 0 >/dev/null && wait_ready "$web_ready" 0 >/dev/null
 
-echo "== web"
-start=$(date +%s%N)
-APP_TIER_URLS="http://127.0.0.1:$APP_PORT" SERVER_PORT=$WEB_PORT NODE_NAME=bench-web \
-	"$JAVA" $JVM_OPTS -jar web-tier/target/web-tier-exec.jar >"$OUT/web.log" 2>&1 &
-web_pid=$!
-web_ready_ms=$(wait_ready "http://127.0.0.1:$WEB_PORT/actuator/health/readiness" "$start")
+log "start-up: $RESTARTS restarts of each, one at a time"
+app_starts=$(start_times "$run-app" "$app_ready")
+web_starts=$(start_times "$run-web" "$web_ready")
+app_spring=$(spring_started "$run-app")
+web_spring=$(spring_started "$run-web")
 
-isbn=$(curl -fs "http://127.0.0.1:$APP_PORT/api/books?size=1" | sed -E 's/.*"isbn":"([0-9]+)".*/\1/')
-book_url="http://127.0.0.1:$WEB_PORT/books/$isbn"
-search_url="http://127.0.0.1:$APP_PORT/api/books?q=river&size=20"
+isbn=$(curl -fs "http://$app_ip:8081/api/books?size=1" | sed -E 's/.*"isbn":"([0-9]+)".*/\1/')
+book_url=http://$web_ip:8080/books/$isbn
+search_url="http://$app_ip:8081/api/books?q=river&size=20"
+curl -fs -o /dev/null "$book_url" || die "the book page $book_url does not answer 200"
 
-echo "== warm-up ($WARMUP each)"
+log "warm-up ($WARMUP each)"
 wrk -t2 -c"$CONNECTIONS" -d"$WARMUP" "$book_url" >/dev/null
-wrk -t2 -c"$CONNECTIONS" -d"$WARMUP" "$search_url" >/dev/null
+wrk -t2 -c8 -d"$WARMUP" "$search_url" >/dev/null
 
-echo "== measure ($DURATION each)"
+log "measure ($DURATION each)"
 wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$book_url" | tee "$OUT/wrk-book-page.txt"
-wrk -t2 -c8 -d"$DURATION" --latency "$search_url" | tee "$OUT/wrk-search.txt"
+wrk -t1 -c1 -d"$DURATION" --latency "$search_url" | tee "$OUT/wrk-search-c1.txt"
+wrk -t2 -c8 -d"$DURATION" --latency "$search_url" | tee "$OUT/wrk-search-c8.txt"
 
-app_rss=$(rss_mb "$app_pid")
-web_rss=$(rss_mb "$web_pid")
-book_rps=$(awk '/Requests\/sec/ {print $2}' "$OUT/wrk-book-page.txt")
-book_p99=$(awk '$1=="99%" {print $2}' "$OUT/wrk-book-page.txt")
-search_rps=$(awk '/Requests\/sec/ {print $2}' "$OUT/wrk-search.txt")
-search_p50=$(awk '$1=="50%" {print $2}' "$OUT/wrk-search.txt")
-search_p99=$(awk '$1=="99%" {print $2}' "$OUT/wrk-search.txt")
-app_started=$(grep -o 'Started AppTierApplication in [0-9.]* seconds' "$OUT/app.log" | grep -o '[0-9.]*' | head -1)
-web_started=$(grep -o 'Started WebTierApplication in [0-9.]* seconds' "$OUT/web.log" | grep -o '[0-9.]*' | head -1)
+app_rss=$(rss_mb "$run-app")
+web_rss=$(rss_mb "$run-web")
+rps() { awk '/Requests\/sec/ {print $2}' "$1"; }
+pct() { awk -v p="$2" '$1==p {print $2}' "$1"; }
+non2xx() { awk '/Non-2xx/ {n = $NF} END {print n + 0}' "$1"; }
 
 {
-	echo "# tierstack benchmark, $(date -u +%FT%TZ), $(nproc) cores, JVM options: $JVM_OPTS"
+	echo "# tierstack benchmark, $(date -u +%FT%TZ), $(nproc) cores, images tierstack/*:$TAG"
 	echo
 	echo "| figure | value |"
 	echo "| --- | --- |"
-	echo "| app tier: process start to ready (readiness UP) | ${app_ready_ms} ms (Spring: ${app_started:-?} s) |"
-	echo "| web tier: process start to ready (readiness UP) | ${web_ready_ms} ms (Spring: ${web_started:-?} s) |"
-	echo "| book page via web tier (web -> app -> db), wrk -t2 -c$CONNECTIONS | ${book_rps} req/s, p99 ${book_p99} |"
-	echo "| catalog search at the app tier (q=river, 20 rows), wrk -t2 -c8 | ${search_rps} req/s, p50 ${search_p50}, p99 ${search_p99} |"
-	echo "| app tier RSS after load | ${app_rss} MB |"
-	echo "| web tier RSS after load | ${web_rss} MB |"
+	echo "| app tier: \`docker start\` to readiness UP, $RESTARTS restarts | $app_starts ms (median $(median <<<"$app_starts") ms; Spring's own figure: $app_spring s) |"
+	echo "| web tier: \`docker start\` to readiness UP, $RESTARTS restarts | $web_starts ms (median $(median <<<"$web_starts") ms; Spring's own figure: $web_spring s) |"
+	echo "| book page via web tier (web -> app -> db), wrk -t2 -c$CONNECTIONS | $(rps "$OUT/wrk-book-page.txt") req/s, p50 $(pct "$OUT/wrk-book-page.txt" 50%), p99 $(pct "$OUT/wrk-book-page.txt" 99%), non-2xx: $(non2xx "$OUT/wrk-book-page.txt") |"
+	echo "| catalog search at the app tier (q=river, 20 rows), 1 connection | $(rps "$OUT/wrk-search-c1.txt") req/s, p50 $(pct "$OUT/wrk-search-c1.txt" 50%), p99 $(pct "$OUT/wrk-search-c1.txt" 99%) |"
+	echo "| catalog search at the app tier (q=river, 20 rows), 8 connections | $(rps "$OUT/wrk-search-c8.txt") req/s, p50 $(pct "$OUT/wrk-search-c8.txt" 50%), p99 $(pct "$OUT/wrk-search-c8.txt" 99%) |"
+	echo "| app tier JVM RSS after the load (limit 512 MB) | $app_rss MB |"
+	echo "| web tier JVM RSS after the load (limit 384 MB) | $web_rss MB |"
 } | tee "$OUT/results.md"

@@ -6,6 +6,7 @@ import org.flywaydb.core.api.output.MigrateResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import org.springframework.aot.AotDetector;
 import org.springframework.boot.Banner;
 import org.springframework.boot.WebApplicationType;
 import org.springframework.boot.builder.SpringApplicationBuilder;
@@ -13,6 +14,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.SpringProperties;
 
 /**
  * The one-shot {@code migrate} mode, run once per deploy before the new app nodes start:
@@ -41,6 +43,9 @@ public final class MigrateCommand {
 	 * @return the process exit status: 0 when the schema is up to date
 	 */
 	public static int run(String[] args) {
+		// The image starts the JVM with spring.aot.enabled=true for the app's
+		// ahead-of-time processed context; this small one was never processed.
+		SpringProperties.setProperty(AotDetector.AOT_ENABLED, "false");
 		MigrateSettings settings;
 		try (ConfigurableApplicationContext context = new SpringApplicationBuilder(MigrateConfiguration.class)
 			.web(WebApplicationType.NONE)

@@ -5,7 +5,6 @@ import javax.sql.DataSource;
 import com.zaxxer.hikari.HikariDataSource;
 
 import org.springframework.beans.factory.DisposableBean;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnExpression;
 import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceProperties;
@@ -23,15 +22,22 @@ import org.springframework.jdbc.datasource.LazyConnectionDataSourceProxy;
  * Orders are read in read-write transactions on purpose: a client that has just placed an
  * order, and an idempotent retry, must see it, whatever the replica's lag. The replica is
  * not part of readiness: a node whose replica is down still takes orders.
+ *
+ * <p>
+ * The choice is made when the bean is created, not by a condition on the configuration
+ * class: the image's ahead-of-time processed context is built once, without the
+ * deployment's environment, and must serve both cases.
  */
 @Configuration(proxyBeanMethods = false)
-@ConditionalOnExpression("!'${app.db.read-url:}'.isBlank()")
 class ReadReplicaConfiguration {
 
 	@Bean
-	ReadWriteDataSource dataSource(DataSourceProperties properties, Environment environment) {
-		String replicaUrl = environment.getRequiredProperty("app.db.read-url");
+	DataSource dataSource(DataSourceProperties properties, Environment environment) {
 		HikariDataSource primary = pool(properties, properties.determineUrl(), "app", environment);
+		String replicaUrl = environment.getProperty("app.db.read-url", "");
+		if (replicaUrl.isBlank()) {
+			return primary;
+		}
 		HikariDataSource replica = pool(properties, replicaUrl, "app-read", environment);
 		replica.setReadOnly(true);
 		return new ReadWriteDataSource(primary, replica);

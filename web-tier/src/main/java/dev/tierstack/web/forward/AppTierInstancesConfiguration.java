@@ -10,11 +10,12 @@ import org.springframework.web.client.RestClient;
 /**
  * Where the load balancer gets the app instances from, in the load balancer's own child
  * context for {@code app-tier} (so not a {@code @Configuration}: component scanning must
- * not pick it up). From the inside out: the instances from {@code APP_TIER_URLS} or DNS;
- * only those whose readiness endpoint answers 200; less those that just refused a
- * connection; less the one a retry is moving away from.
+ * not pick it up; public for the ahead-of-time processed child context). From the inside
+ * out: the instances from {@code APP_TIER_URLS} or DNS; only those whose readiness
+ * endpoint answers 200; less those that just refused a connection; less the one a retry
+ * is moving away from.
  */
-class AppTierInstancesConfiguration {
+public class AppTierInstancesConfiguration {
 
 	@Bean
 	ServiceInstanceListSupplier appTierInstances(ConfigurableApplicationContext context, AppTierProperties properties,
