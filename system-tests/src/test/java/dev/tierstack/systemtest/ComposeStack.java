@@ -15,6 +15,11 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 
+import com.github.dockerjava.api.DockerClient;
+import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.model.Container;
+import org.testcontainers.DockerClientFactory;
+
 /**
  * The repository's docker-compose.yml, brought up once under a project name of its own on
  * networks that do not overlap any existing one, and always taken down again (with its
@@ -159,14 +164,6 @@ final class ComposeStack implements AutoCloseable {
 			.toList();
 	}
 
-	List<String> allContainers() {
-		return Proc
-			.docker(Duration.ofSeconds(30), "ps", "-a", "-q", "--filter",
-					"label=com.docker.compose.project=" + this.project)
-			.orThrow()
-			.lines();
-	}
-
 	String inspect(String container, String format) {
 		return Proc.docker(Duration.ofSeconds(30), "inspect", "-f", format, container).orThrow().trimmed();
 	}
@@ -196,11 +193,23 @@ final class ComposeStack implements AutoCloseable {
 
 	/**
 	 * The engine's view: "healthy", "starting", "unhealthy", or the state without a
-	 * check.
+	 * check. Asked through the engine's API in this JVM: a `docker` CLI process per poll
+	 * costs ~0.1 s of CPU, which a 2-core host under test cannot spare.
 	 */
 	String health(String container) {
-		return inspect(container,
-				"{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}:{{.State.ExitCode}}{{end}}");
+		return health(docker().inspectContainerCmd(container).exec());
+	}
+
+	private static String health(InspectContainerResponse container) {
+		InspectContainerResponse.ContainerState state = container.getState();
+		if (state.getHealth() != null) {
+			return state.getHealth().getStatus();
+		}
+		return state.getStatus() + ":" + state.getExitCodeLong();
+	}
+
+	private static DockerClient docker() {
+		return DockerClientFactory.instance().client();
 	}
 
 	Proc.Result exec(String container, String... command) {
@@ -286,17 +295,15 @@ final class ComposeStack implements AutoCloseable {
 	 * check).
 	 */
 	Map<String, String> states() {
-		List<String> ids = allContainers();
 		Map<String, String> states = new TreeMap<>();
-		if (ids.isEmpty()) {
-			return states;
-		}
-		List<String> arguments = new ArrayList<>(List.of("inspect", "-f",
-				"{{index .Config.Labels \"com.docker.compose.service\"}} {{.Name}} {{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}:{{.State.ExitCode}}{{end}}"));
-		arguments.addAll(ids);
-		for (String line : Proc.docker(Duration.ofSeconds(30), arguments.toArray(String[]::new)).orThrow().lines()) {
-			int last = line.lastIndexOf(' ');
-			states.put(line.substring(0, last).replace(" /", " "), line.substring(last + 1));
+		List<Container> containers = docker().listContainersCmd()
+			.withShowAll(true)
+			.withLabelFilter(Map.of("com.docker.compose.project", this.project))
+			.exec();
+		for (Container container : containers) {
+			InspectContainerResponse inspected = docker().inspectContainerCmd(container.getId()).exec();
+			String service = container.getLabels().get("com.docker.compose.service");
+			states.put(service + " " + inspected.getName().replaceFirst("^/", ""), health(inspected));
 		}
 		return states;
 	}
