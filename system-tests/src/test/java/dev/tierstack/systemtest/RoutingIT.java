@@ -149,10 +149,8 @@ class RoutingIT {
 			.put("inAppLog", inAppLog)
 			.write();
 		assertThat(inLbLog).as("request id in the load balancer's log").isTrue();
-		// The web and app tiers put the id in their logging context (MDC); whether a line
-		// with it
-		// appears depends on what they log for a request at INFO, so it is reported, not
-		// asserted.
+		assertThat(inWebLog).as("request id in the web tier's log").isTrue();
+		assertThat(inAppLog).as("request id in the app tier's log").isTrue();
 	}
 
 	@Test
