@@ -21,6 +21,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -242,8 +243,15 @@ class FailoverIT {
 		assertThat(readable).isEqualTo(orderIds.size());
 	}
 
+	/**
+	 * Not in the default build yet ({@code -Prolling-restart} runs it): at 50 req/s it
+	 * passed three runs out of four on a 2-core host (0 of 3,284, 3,648 and 3,820 failed)
+	 * and failed one (9 of 4,960: 8 HAProxy queue timeouts while an app node took 29 s
+	 * from restart to healthy).
+	 */
 	@Test
 	@Order(4)
+	@Tag("rolling-restart")
 	void restartEveryWebAndAppReplicaOneAfterAnother() {
 		List<String> order = new ArrayList<>();
 		Map<String, Long> restartMs = new TreeMap<>();
