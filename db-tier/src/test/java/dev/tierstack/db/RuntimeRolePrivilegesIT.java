@@ -83,9 +83,20 @@ class RuntimeRolePrivilegesIT {
 					SELECT table_name || ':' || string_agg(privilege_type, ',' ORDER BY privilege_type)
 					FROM information_schema.role_table_grants
 					WHERE grantee = '%s' AND table_schema = 'bookshop'
-					GROUP BY table_name ORDER BY table_name""".formatted(DbTierContainer.APP_USER))).contains(
+					GROUP BY table_name ORDER BY table_name""".formatted(DbTierContainer.APP_USER))).containsExactly(
 					"book:DELETE,INSERT,SELECT,UPDATE", "order_line:DELETE,INSERT,SELECT,UPDATE",
 					"purchase_order:DELETE,INSERT,SELECT,UPDATE");
+		}
+	}
+
+	@ParameterizedTest
+	@ValueSource(strings = { "SELECT count(*) FROM flyway_schema_history",
+			"DELETE FROM flyway_schema_history WHERE version = '4'", "UPDATE flyway_schema_history SET success = false",
+			"INSERT INTO flyway_schema_history (installed_rank, description, type, script, installed_by, execution_time, success) VALUES (99, 'x', 'SQL', 'x', 'x', 0, true)" })
+	void runtimeRoleCannotTouchTheMigrationHistory(String statement) throws Exception {
+		try (Connection app = MigratedDatabase.app(); Statement jdbc = app.createStatement()) {
+			assertThatExceptionOfType(PSQLException.class).isThrownBy(() -> jdbc.execute(statement))
+				.satisfies((ex) -> assertThat(ex.getSQLState()).isEqualTo(INSUFFICIENT_PRIVILEGE));
 		}
 	}
 
