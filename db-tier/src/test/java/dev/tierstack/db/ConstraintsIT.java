@@ -1,5 +1,8 @@
 package dev.tierstack.db;
 
+import java.sql.Connection;
+import java.sql.SQLException;
+
 import dev.tierstack.db.testsupport.EnabledIfDockerAvailable;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
@@ -56,6 +59,27 @@ class ConstraintsIT {
 	@ValueSource(strings = { "978190000001", "9771900000017", "1234567890123", "978190000001X", "978-190000001" })
 	void rejectsMalformedIsbn(String isbn) {
 		assertViolation(() -> Sql.inRolledBackTransaction(book(isbn, 1)), CHECK_VIOLATION, "book_isbn_format_ck");
+	}
+
+	/**
+	 * Well-formed but mistyped: one digit wrong, two neighbours swapped, a wrong check
+	 * digit.
+	 */
+	@ParameterizedTest
+	@ValueSource(strings = { "9781900000018", "9781900000117", "9781900000071", "9780000000000" })
+	void rejectsIsbnWithWrongCheckDigit(String isbn) {
+		assertViolation(() -> Sql.inRolledBackTransaction(book(isbn, 1)), CHECK_VIOLATION, "book_isbn_check_digit_ck");
+	}
+
+	@Test
+	void everySeededIsbnHasItsCheckDigit() throws SQLException {
+		try (Connection app = MigratedDatabase.app()) {
+			assertThat(Sql.single(app,
+					"""
+							SELECT count(*) FROM book
+							WHERE (SELECT sum(substr(isbn, i, 1)::int * (2 * (1 - i % 2) + 1)) FROM generate_series(1, 13) AS i) % 10 <> 0"""))
+				.isEqualTo("0");
+		}
 	}
 
 	@Test

@@ -26,7 +26,7 @@ class MigrationsIT {
 		MigrationInfo[] applied = flyway.info().applied();
 
 		assertThat(applied).extracting((migration) -> migration.getVersion().getVersion())
-			.containsExactly("1", "2", "3", "4");
+			.containsExactly("1", "2", "3", "4", "5");
 		assertThat(applied).allSatisfy((migration) -> {
 			assertThat(migration.getState()).isEqualTo(MigrationState.SUCCESS);
 			assertThat(migration.getInstalledBy()).isEqualTo(DbTierContainer.OWNER_USER);

@@ -35,10 +35,10 @@ import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.
 @Import(WebTestConfiguration.class)
 class OrderControllerTest {
 
-	private static final String ISBN = "9781900000011";
+	private static final String ISBN = "9781900000017";
 
 	private static final String BODY = """
-			{"lines":[{"isbn":"9781900000011","quantity":2}]}""";
+			{"lines":[{"isbn":"9781900000017","quantity":2}]}""";
 
 	private static final OrderView ORDER = new OrderView(UUID.fromString("0b6c0a8e-7f5e-4a55-9d7c-2c3f3f7f8a11"),
 			Instant.parse("2026-11-29T10:15:30.123456Z"), new BigDecimal("19.98"),
@@ -101,10 +101,10 @@ class OrderControllerTest {
 	}
 
 	@ParameterizedTest
-	@ValueSource(strings = { "{\"lines\":[{\"isbn\":\"9781900000011\",\"quantity\":0}]}",
-			"{\"lines\":[{\"isbn\":\"9781900000011\",\"quantity\":-1}]}",
-			"{\"lines\":[{\"isbn\":\"9781900000011\",\"quantity\":1001}]}",
-			"{\"lines\":[{\"isbn\":\"9781900000011\"}]}", "{\"lines\":[{\"isbn\":\"97819\",\"quantity\":1}]}",
+	@ValueSource(strings = { "{\"lines\":[{\"isbn\":\"9781900000017\",\"quantity\":0}]}",
+			"{\"lines\":[{\"isbn\":\"9781900000017\",\"quantity\":-1}]}",
+			"{\"lines\":[{\"isbn\":\"9781900000017\",\"quantity\":1001}]}",
+			"{\"lines\":[{\"isbn\":\"9781900000017\"}]}", "{\"lines\":[{\"isbn\":\"97819\",\"quantity\":1}]}",
 			"{\"lines\":[{\"isbn\":\"' OR 1=1 --\",\"quantity\":1}]}",
 			"{\"lines\":[{\"isbn\":\"<script>x</script>\",\"quantity\":1}]}", "{\"lines\":[]}", "{\"lines\":[null]}",
 			"{}" })
@@ -117,10 +117,10 @@ class OrderControllerTest {
 	}
 
 	@ParameterizedTest
-	@ValueSource(strings = { "{\"lines\":[{\"isbn\":\"9781900000011\",\"quantity\":1e12}]}",
-			"{\"lines\":[{\"isbn\":\"9781900000011\",\"quantity\":99999999999}]}",
-			"{\"lines\":[{\"isbn\":\"9781900000011\",\"quantity\":1.5}]}",
-			"{\"lines\":[{\"isbn\":\"9781900000011\",\"quantity\":\"many\"}]}", "{\"lines\":", "not json", "[1,2]",
+	@ValueSource(strings = { "{\"lines\":[{\"isbn\":\"9781900000017\",\"quantity\":1e12}]}",
+			"{\"lines\":[{\"isbn\":\"9781900000017\",\"quantity\":99999999999}]}",
+			"{\"lines\":[{\"isbn\":\"9781900000017\",\"quantity\":1.5}]}",
+			"{\"lines\":[{\"isbn\":\"9781900000017\",\"quantity\":\"many\"}]}", "{\"lines\":", "not json", "[1,2]",
 			"" })
 	void rejectsUnreadableBodiesAsMalformed(String body) throws Exception {
 		this.mvc.perform(order(body))
@@ -132,8 +132,17 @@ class OrderControllerTest {
 	}
 
 	@Test
+	void rejectsAMistypedIsbnByItsCheckDigit() throws Exception {
+		this.mvc.perform(order("{\"lines\":[{\"isbn\":\"9781900000071\",\"quantity\":1}]}"))
+			.andExpect(status().isBadRequest())
+			.andExpect(jsonPath("$.type").value("urn:tierstack:problem:validation"))
+			.andExpect(content().string(containsString("check digit")));
+		verifyNoInteractions(this.orders);
+	}
+
+	@Test
 	void namesTheFieldOfAnOutOfRangeNumber() throws Exception {
-		this.mvc.perform(order("{\"lines\":[{\"isbn\":\"9781900000011\",\"quantity\":99999999999}]}"))
+		this.mvc.perform(order("{\"lines\":[{\"isbn\":\"9781900000017\",\"quantity\":99999999999}]}"))
 			.andExpect(jsonPath("$.detail").value(containsString("lines[0].quantity")));
 	}
 
