@@ -243,8 +243,13 @@ final class ComposeStack implements AutoCloseable {
 	 * health.
 	 */
 	void restartAndWaitHealthy(String container, Duration timeout) {
-		Proc.docker(Duration.ofSeconds(90), "restart", "-t", "25", container).orThrow();
+		restart(container);
 		waitHealthy(container, timeout);
+	}
+
+	/** `docker restart`: SIGTERM, graceful shutdown (bounded), start. */
+	void restart(String container) {
+		Proc.docker(Duration.ofSeconds(90), "restart", "-t", "25", container).orThrow();
 	}
 
 	void waitHealthy(String container, Duration timeout) {

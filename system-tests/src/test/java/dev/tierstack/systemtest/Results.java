@@ -59,6 +59,13 @@ final class Results {
 					.collect(Collectors.groupingBy((o) -> (o.error() != null) ? o.error() : "HTTP " + o.status(),
 							TreeMap::new, Collectors.counting())));
 		results.put("longestSilenceMs", run.longestSilenceMillis());
+		// When the failures were sent: second of the stream -> how many.
+		results.put("failedBySentSecond",
+				run.failures()
+					.stream()
+					.collect(Collectors.groupingBy(
+							(o) -> TimeUnit.NANOSECONDS.toSeconds(o.sentNanos() - run.startNanos()), TreeMap::new,
+							Collectors.counting())));
 		results.put("webNodes", count(run, SteadyLoad.Outcome::webNode));
 		results.put("appNodes", count(run, SteadyLoad.Outcome::appNode));
 		results.put("lbNodes", count(run, SteadyLoad.Outcome::lbNode));
