@@ -1,6 +1,8 @@
 package dev.tierstack.systemtest;
 
 import java.net.ServerSocket;
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,6 +45,8 @@ final class ComposeStack implements AutoCloseable {
 
 	private Duration upToHealthy;
 
+	private Duration upToServing;
+
 	private boolean down;
 
 	private ComposeStack(Path root, List<String> compose, String project, String netPrefix, int httpPort) {
@@ -67,6 +71,7 @@ final class ComposeStack implements AutoCloseable {
 			// used as it is, never taken down.
 			ComposeStack stack = new ComposeStack(root, composeCommand(), attach, freeNetPrefix(), 0);
 			stack.upToHealthy = Duration.ZERO;
+			stack.upToServing = Duration.ZERO;
 			stack.down = true;
 			return stack;
 		}
@@ -114,10 +119,42 @@ final class ComposeStack implements AutoCloseable {
 		waitAllHealthy(Duration.ofMinutes(3), true);
 		this.upToHealthy = Duration.ofNanos(System.nanoTime() - start);
 		log("up to all healthy in " + this.upToHealthy.toMillis() + " ms");
+		waitUntilServing(Duration.ofSeconds(60));
+		this.upToServing = Duration.ofNanos(System.nanoTime() - start);
+		log("up to an API answer through the VIP in " + this.upToServing.toMillis() + " ms");
+	}
+
+	/**
+	 * Every container healthy is not yet a working stack: the web tier finds the app
+	 * replicas through DNS and its own readiness probes, seconds after they turned
+	 * healthy. Waits until an API request through the VIP is answered by an app node.
+	 */
+	private void waitUntilServing(Duration timeout) {
+		HttpClient client = Http.client();
+		long deadline = System.nanoTime() + timeout.toNanos();
+		String last = "no answer";
+		while (System.nanoTime() < deadline) {
+			try {
+				HttpResponse<String> response = Http.get(client, "http://" + vip(), "/api/books?size=1");
+				if (response.statusCode() == 200 && response.headers().firstValue("X-App-Node").isPresent()) {
+					return;
+				}
+				last = "HTTP " + response.statusCode();
+			}
+			catch (IllegalStateException ex) {
+				last = ex.getMessage();
+			}
+			sleep(Duration.ofMillis(250));
+		}
+		throw new IllegalStateException("no API answer through the VIP within " + timeout + ": " + last);
 	}
 
 	Duration upToHealthy() {
 		return this.upToHealthy;
+	}
+
+	Duration upToServing() {
+		return this.upToServing;
 	}
 
 	String project() {

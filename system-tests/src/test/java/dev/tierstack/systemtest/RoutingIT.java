@@ -42,6 +42,7 @@ class RoutingIT {
 		http = Http.client();
 		Results.of("startup")
 			.put("upToAllHealthyMs", stack.upToHealthy().toMillis())
+			.put("upToServingMs", stack.upToServing().toMillis())
 			.put("memoryAfterStart", stack.memory())
 			.write();
 	}
