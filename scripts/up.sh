@@ -25,14 +25,21 @@ for _ in $(seq 1 180); do
 	ids=$("${compose[@]}" ps -q)
 	states=$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' $ids)
 	if ! grep -qvE '^(healthy|exited)$' <<<"$states"; then
-		# Healthy is not yet serving: the web tier finds the app replicas (DNS, then its own
+		# Healthy is not yet serving: each web node finds the app replicas (DNS, then its own
 		# readiness probes) a few seconds after they turned healthy.
 		api="http://${TIERSTACK_HTTP_BIND:-127.0.0.1}:${TIERSTACK_HTTP_PORT:-8088}/api/books?size=1"
-		for _ in $(seq 1 60); do
-			curl -fsS -o /dev/null --max-time 2 "$api" && break
-			sleep 1
+		# Ten answers in a row: each web node has found them.
+		ok=0
+		for _ in $(seq 1 240); do
+			if curl -fsS -o /dev/null --max-time 2 "$api"; then
+				ok=$((ok + 1))
+				[ $ok -ge 10 ] && break
+			else
+				ok=0
+				sleep 0.25
+			fi
 		done
-		curl -fsS -o /dev/null --max-time 5 "$api" || { echo "[up] healthy, but $api does not answer" >&2; exit 1; }
+		[ $ok -ge 10 ] || { echo "[up] healthy, but $api does not answer steadily" >&2; exit 1; }
 		prefix=${TIERSTACK_NET_PREFIX:-10.203}
 		echo "[up] tierstack is up:"
 		echo "      http://$prefix.1.10/            the VIP (Linux host)"

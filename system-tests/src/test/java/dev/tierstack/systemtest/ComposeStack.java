@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 
 import com.github.dockerjava.api.DockerClient;
@@ -125,28 +126,38 @@ final class ComposeStack implements AutoCloseable {
 	}
 
 	/**
-	 * Every container healthy is not yet a working stack: the web tier finds the app
+	 * Every container healthy is not yet a working stack: each web node finds the app
 	 * replicas through DNS and its own readiness probes, seconds after they turned
-	 * healthy. Waits until an API request through the VIP is answered by an app node.
+	 * healthy. Waits until every web node has answered an API request through the VIP
+	 * with an app node behind it, and the last few requests all succeeded.
 	 */
 	private void waitUntilServing(Duration timeout) {
 		HttpClient client = Http.client();
+		int webNodes = containers("web").size();
+		Set<String> webNodesServing = new TreeSet<>();
+		int inARow = 0;
 		long deadline = System.nanoTime() + timeout.toNanos();
 		String last = "no answer";
-		while (System.nanoTime() < deadline) {
+		while (webNodesServing.size() < webNodes || inARow < 4 * webNodes) {
+			if (System.nanoTime() > deadline) {
+				throw new IllegalStateException("the API through the VIP not served by all " + webNodes
+						+ " web nodes within " + timeout + ": " + webNodesServing + ", last: " + last);
+			}
 			try {
 				HttpResponse<String> response = Http.get(client, "http://" + vip(), "/api/books?size=1");
-				if (response.statusCode() == 200 && response.headers().firstValue("X-App-Node").isPresent()) {
-					return;
-				}
 				last = "HTTP " + response.statusCode();
+				if (response.statusCode() == 200 && response.headers().firstValue("X-App-Node").isPresent()) {
+					response.headers().firstValue("X-Web-Node").ifPresent(webNodesServing::add);
+					inARow++;
+					continue;
+				}
 			}
 			catch (IllegalStateException ex) {
 				last = ex.getMessage();
 			}
+			inARow = 0;
 			sleep(Duration.ofMillis(250));
 		}
-		throw new IllegalStateException("no API answer through the VIP within " + timeout + ": " + last);
 	}
 
 	Duration upToHealthy() {

@@ -29,6 +29,11 @@ class AppTierClientConfiguration {
 		return new RecentlyFailedInstances(properties.failedInstancePause());
 	}
 
+	@Bean
+	RequestsInFlight requestsInFlight() {
+		return new RequestsInFlight();
+	}
+
 	/**
 	 * The pool. Each request thread of the web tier holds at most one connection to the
 	 * app tier at a time, so the pool is as large as Tomcat's thread pool (200): fewer
@@ -71,14 +76,14 @@ class AppTierClientConfiguration {
 
 	@Bean
 	RestClient appTierRestClient(RestClient.Builder builder, CloseableHttpClient appTierHttpClient,
-			LoadBalancerClient loadBalancer, RecentlyFailedInstances recentlyFailed) {
+			LoadBalancerClient loadBalancer, RecentlyFailedInstances recentlyFailed, RequestsInFlight inFlight) {
 		return builder.requestFactory(new HttpComponentsClientHttpRequestFactory(appTierHttpClient))
 			.baseUrl("http://" + AppTierProperties.SERVICE_ID)
 			// In this order: the request id and app node are handled once per request,
 			// the
 			// choice of instance once per attempt.
 			.requestInterceptor(new TierHeadersInterceptor())
-			.requestInterceptor(new LoadBalancingInterceptor(loadBalancer, recentlyFailed))
+			.requestInterceptor(new LoadBalancingInterceptor(loadBalancer, recentlyFailed, inFlight))
 			.build();
 	}
 

@@ -1,5 +1,8 @@
 package dev.tierstack.web.forward;
 
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.cloud.client.ServiceInstance;
+import org.springframework.cloud.loadbalancer.core.ReactorLoadBalancer;
 import org.springframework.cloud.loadbalancer.core.ServiceInstanceListSupplier;
 import org.springframework.cloud.loadbalancer.core.ServiceInstanceListSupplierBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -13,7 +16,7 @@ import org.springframework.web.client.RestClient;
  * not pick it up; public for the ahead-of-time processed child context). From the inside
  * out: the instances from {@code APP_TIER_URLS} or DNS; only those whose readiness
  * endpoint answers 200; less those that just refused a connection; less the one a retry
- * is moving away from.
+ * is moving away from. Of those, the one with the fewest requests in flight is chosen.
  */
 public class AppTierInstancesConfiguration {
 
@@ -27,6 +30,12 @@ public class AppTierInstancesConfiguration {
 		return builder.with((ctx, delegate) -> new SkipRecentlyFailedInstances(delegate, recentlyFailed))
 			.withRetryAwareness()
 			.build(context);
+	}
+
+	@Bean
+	ReactorLoadBalancer<ServiceInstance> fewestInFlightLoadBalancer(
+			ObjectProvider<ServiceInstanceListSupplier> appTierInstances, RequestsInFlight inFlight) {
+		return new FewestInFlightLoadBalancer(appTierInstances, inFlight);
 	}
 
 	private static ServiceInstanceListSupplier base(AppTierProperties properties) {

@@ -32,9 +32,9 @@ import org.springframework.http.client.support.HttpRequestWrapper;
 import org.springframework.util.LinkedMultiValueMap;
 
 /**
- * Sends each request to an app instance chosen by Spring Cloud LoadBalancer (round robin
- * over the healthy instances) and, where that is safe, retries it once on another
- * instance.
+ * Sends each request to an app instance chosen by Spring Cloud LoadBalancer (the healthy
+ * instance with the fewest requests in flight, see {@link FewestInFlightLoadBalancer})
+ * and, where that is safe, retries it once on another instance.
  * <p>
  * Safe means the request can be repeated without doing something twice: a GET or HEAD, or
  * a write carrying an {@code Idempotency-Key} (the app tier stores the outcome under the
@@ -58,6 +58,8 @@ class LoadBalancingInterceptor implements ClientHttpRequestInterceptor {
 
 	private final RecentlyFailedInstances recentlyFailed;
 
+	private final RequestsInFlight inFlight;
+
 	private final RetryTemplate onceMore = new RetryTemplate(RetryPolicy.builder()
 		.maxRetries(1)
 		.delay(Duration.ZERO)
@@ -65,9 +67,11 @@ class LoadBalancingInterceptor implements ClientHttpRequestInterceptor {
 				|| isBrokenConnection(failure))
 		.build());
 
-	LoadBalancingInterceptor(LoadBalancerClient loadBalancer, RecentlyFailedInstances recentlyFailed) {
+	LoadBalancingInterceptor(LoadBalancerClient loadBalancer, RecentlyFailedInstances recentlyFailed,
+			RequestsInFlight inFlight) {
 		this.loadBalancer = loadBalancer;
 		this.recentlyFailed = recentlyFailed;
+		this.inFlight = inFlight;
 	}
 
 	@Override
@@ -153,6 +157,9 @@ class LoadBalancingInterceptor implements ClientHttpRequestInterceptor {
 			this.previous = instance;
 			URI uri = LoadBalancingInterceptor.this.loadBalancer.reconstructURI(instance, this.request.getURI());
 			ClientHttpResponse response;
+			// In flight until the answer's head arrives: by then the app has done the
+			// work.
+			LoadBalancingInterceptor.this.inFlight.started(instance);
 			try {
 				response = this.execution.execute(new TargetedRequest(this.request, uri), this.body);
 			}
@@ -161,6 +168,9 @@ class LoadBalancingInterceptor implements ClientHttpRequestInterceptor {
 					LoadBalancingInterceptor.this.recentlyFailed.failed(instance);
 				}
 				throw ex;
+			}
+			finally {
+				LoadBalancingInterceptor.this.inFlight.finished(instance);
 			}
 			if (retryOnStatus && RETRYABLE_STATUSES.contains(response.getStatusCode().value())) {
 				this.lastAnswer = response;
