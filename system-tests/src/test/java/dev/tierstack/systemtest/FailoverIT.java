@@ -41,12 +41,11 @@ class FailoverIT {
 	/**
 	 * Requests per second from the host, steady, for at least {@link #MIN_DURATION}
 	 * ({@code -Dtierstack.rate=100} for the rate the scenarios were written for). 50 by
-	 * default: on a 2-core host that also runs the build, the stack (two JVM tiers of two
-	 * replicas, PostgreSQL, two load balancers) and this load generator saturate both
-	 * cores at 100 req/s while the JVMs are fresh or restarting, and HAProxy's queue then
-	 * times requests out: measured in a CI run, 203 of 1,975 requests failed when a web
-	 * node was killed, and 826 of 10,116 during the rolling restart, all queue timeouts
-	 * (503 after 5 s). On a warm stack the three kill scenarios pass at 100 req/s.
+	 * default: this read mix costs ~7 ms of CPU per request over all containers when the
+	 * JVMs are warm and 2-3 times that while they are fresh, and on a 2-core host about
+	 * 90 req/s fill both cores. At 100 req/s a fresh stack does not keep up: measured,
+	 * 875 of the 1,499 warm-up requests and 124 of 2,000 when a web node was killed
+	 * failed, nearly all 503 after 5 s in HAProxy's queue.
 	 */
 	static final int RATE = Integer.getInteger("tierstack.rate", 50);
 
