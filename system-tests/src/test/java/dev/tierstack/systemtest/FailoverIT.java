@@ -255,11 +255,11 @@ class FailoverIT {
 	 * <p>
 	 * Both load balancers choose by load (HAProxy's {@code leastconn}, the web tier's
 	 * fewest requests in flight), so a cold node gets fewer new requests until it catches
-	 * up: p99 fell from 1.3-3.5 s to 0.4-2.0 s. Still not in the default build
-	 * ({@code -Prolling-restart} runs it): with load-based choice it passed 3 runs of 4
-	 * at 50 req/s on a 2-core host (0 of 4,711, 4,752 and 6,249 failed); in the fourth 19
-	 * of 5,885 were answered 503 by HAProxy itself within seconds 30-31, just after the
-	 * second web node went down. With round robin it had failed 2 runs of 5.
+	 * up. Still not in the default build ({@code -Prolling-restart} runs it): with
+	 * load-based choice it passed 4 runs of 5 at 50 req/s on a 2-core host (0 of 4,711,
+	 * 4,752, 5,299 and 6,249 failed, p99 0.4-3.5 s); in the fifth 19 of 5,885 were
+	 * answered 503 by HAProxy itself within seconds 30-31, just after the second web node
+	 * went down. With round robin it had failed 2 runs of 5.
 	 */
 	@Test
 	@Order(4)
