@@ -16,7 +16,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.command.InspectContainerResponse;
@@ -379,6 +381,19 @@ final class ComposeStack implements AutoCloseable {
 			usage.put(parts[0], parts[1] + " (cpu " + parts[2] + ")");
 		}
 		return new TreeMap<>(usage);
+	}
+
+	/**
+	 * A container's log lines since an instant (stdout and stderr, each with the engine's
+	 * timestamp) in which the pattern is found.
+	 */
+	List<String> logLines(String container, Instant since, Pattern pattern) {
+		Proc.Result logs = Proc.docker(Duration.ofSeconds(60), "logs", "--timestamps", "--since", since.toString(),
+				container);
+		return Stream.concat(logs.out().lines(), logs.err().lines())
+			.filter((line) -> pattern.matcher(line).find())
+			.sorted()
+			.toList();
 	}
 
 	String logs(String service) {

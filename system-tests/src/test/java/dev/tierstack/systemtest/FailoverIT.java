@@ -4,6 +4,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongFunction;
+import java.util.regex.Pattern;
 
 import dev.tierstack.db.testsupport.EnabledIfDockerAvailable;
 import org.junit.jupiter.api.AfterAll;
@@ -65,6 +67,14 @@ class FailoverIT {
 	 * a failover is about.
 	 */
 	static final Duration WARM_UP = Duration.ofSeconds(15);
+
+	/**
+	 * HAProxy's log lines on web server state and address changes, requests it answered
+	 * with a 5xx, and requests that took a second or more (%Tw is the time in its queue,
+	 * %Tr the web node's).
+	 */
+	private static final Pattern LOAD_BALANCER_EVENT = Pattern.compile(
+			"^\\S+ (Server web/|web/web-\\d+ changed its IP|backend web )|/-?\\d+ 5\\d\\d -?\\d+ |/\\d{4,} \\d{3} ");
 
 	private static ComposeStack stack;
 
@@ -267,6 +277,7 @@ class FailoverIT {
 	void restartEveryWebAndAppReplicaOneAfterAnother() {
 		List<String> order = new ArrayList<>();
 		Map<String, Long> backInRotationMs = new TreeMap<>();
+		Instant since = Instant.now();
 		long streamStart = System.nanoTime();
 		SteadyLoad.Run run = new SteadyLoad(http, readMix(), RATE).run(MIN_DURATION, MAX_DURATION,
 				Duration.ofSeconds(3), Duration.ofSeconds(3), (event) -> {
@@ -292,8 +303,23 @@ class FailoverIT {
 			.put("restarted", order)
 			.put("restartToBackInRotationMs", backInRotationMs)
 			.put("settleMs", SETTLE.toMillis())
+			.put("loadBalancerEvents", loadBalancerEvents(since))
 			.write();
 		assertThat(run.failures()).as("failed requests").isEmpty();
+	}
+
+	/**
+	 * What each load balancer saw of the web servers (state changes, DNS changes) and
+	 * every 5xx it answered: the log lines that explain a failed request.
+	 */
+	private static Map<String, List<String>> loadBalancerEvents(Instant since) {
+		Map<String, List<String>> events = new TreeMap<>();
+		for (String lb : List.of("lb1", "lb2")) {
+			for (String container : stack.containers(lb)) {
+				events.put(stack.name(container), stack.logLines(container, since, LOAD_BALANCER_EVENT));
+			}
+		}
+		return events;
 	}
 
 	private static long secondsSince(long origin, long instant) {

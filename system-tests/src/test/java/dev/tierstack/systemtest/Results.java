@@ -66,6 +66,15 @@ final class Results {
 					.collect(Collectors.groupingBy(
 							(o) -> TimeUnit.NANOSECONDS.toSeconds(o.sentNanos() - run.startNanos()), TreeMap::new,
 							Collectors.counting())));
+		// Answers that took over a second, by the second they were sent in: where a
+		// queue built up.
+		results.put("slowOver1sBySentSecond",
+				run.outcomes()
+					.stream()
+					.filter((o) -> o.latencyNanos() > TimeUnit.SECONDS.toNanos(1))
+					.collect(Collectors.groupingBy(
+							(o) -> TimeUnit.NANOSECONDS.toSeconds(o.sentNanos() - run.startNanos()), TreeMap::new,
+							Collectors.counting())));
 		results.put("webNodes", count(run, SteadyLoad.Outcome::webNode));
 		results.put("appNodes", count(run, SteadyLoad.Outcome::appNode));
 		results.put("lbNodes", count(run, SteadyLoad.Outcome::lbNode));
