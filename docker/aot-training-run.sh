@@ -6,10 +6,11 @@
 # Usage (in the image's working directory): aot-training-run.sh JAR [JVM option...]
 #
 # Without TRAINING_PATHS the run ends with the refreshed context. With TRAINING_PATHS (paths,
-# separated by spaces) the application starts in full, on SERVER_PORT, each path is requested
-# TRAINING_ROUNDS times (default 3), and SIGTERM ends the run: the classes that serve those
-# requests (templates, JSON, the HTTP client, error pages) come from the cache too instead of
-# being loaded and verified from the jars while the first clients wait.
+# separated by spaces) the application starts in full, on SERVER_PORT, and once
+# TRAINING_READY_PATH (default: the readiness probe) answers 200 each path is requested
+# TRAINING_ROUNDS times (default 3); SIGTERM ends the run. The classes that serve those
+# requests (templates, JSON, queries, the HTTP client, error pages) then come from the cache
+# instead of being loaded and verified from the jars while the first clients wait.
 #
 # The options keep the run away from anything remote (there is no database or app tier at
 # build time; requests that need one get the error pages, which is code worth caching too).
@@ -50,7 +51,7 @@ else
 	ready=no
 	for _ in $(seq 1 600); do
 		kill -0 "$pid" 2>/dev/null || fail "the application exited"
-		case "$(request /actuator/health/readiness 2>/dev/null)" in
+		case "$(request "${TRAINING_READY_PATH:-/actuator/health/readiness}" 2>/dev/null)" in
 			*" 200 "*) ready=yes && break ;;
 		esac
 		sleep 0.1
