@@ -5,8 +5,10 @@
 #   3. builds the base images no registry can supply here:
 #        debian:bookworm-slim    (debootstrap minbase)
 #        eclipse-temurin:25-jre  (a jlinked Java 25 runtime on top of it)
+#        eclipse-temurin:25-jdk  (only with --with-jdk-image: the host's JDK plus curl, for the
+#                                 images' from-source target, where Maven runs in the build)
 # Idempotent: every step is skipped when its result already exists.
-# Usage: scripts/prepare-host.sh            (as root)
+# Usage: scripts/prepare-host.sh [--with-jdk-image]     (as root)
 # Stop the engine it started with scripts/stop-host.sh.
 set -euo pipefail
 
@@ -93,8 +95,46 @@ DOCKERFILE
 	log "eclipse-temurin:25-jre built ($(docker image inspect -f '{{.Size}}' eclipse-temurin:25-jre | awk '{printf "%d MB", $1/1000000}'))"
 }
 
+# The JDK image for `--target from-source`: Maven runs inside it and fetches its dependencies
+# (the build runs on the host's network: the engine's own containers cannot route out). It
+# trusts what the host trusts: the JDK's trust store as the host resolves it (Debian links it
+# to /etc/ssl/certs/java), and the host's local CAs for curl (mvnw fetches Maven with it), for
+# hosts whose way out presents its own CA.
+build_jdk_image() {
+	image_exists eclipse-temurin:25-jdk && { log "eclipse-temurin:25-jdk present"; return; }
+	[ -x "$JDK/bin/javac" ] || die "no JDK 25 at $JDK (set TIERSTACK_JDK)"
+	local ctx="$STATE_DIR/jdk-context"
+	rm -rf "$ctx" && mkdir -p "$ctx/local-ca"
+	cp -a "$JDK" "$ctx/jdk"
+	rm -f "$ctx/jdk/lib/security/cacerts"
+	cp --dereference "$JDK/lib/security/cacerts" "$ctx/jdk/lib/security/cacerts"
+	cp /usr/local/share/ca-certificates/*.crt "$ctx/local-ca/" 2>/dev/null || true
+	cat >"$ctx/Dockerfile" <<'DOCKERFILE'
+FROM debian:bookworm-slim
+COPY local-ca/ /usr/local/share/ca-certificates/
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl \
+	&& rm -rf /var/lib/apt/lists/*
+COPY jdk /opt/java/openjdk
+ENV JAVA_HOME=/opt/java/openjdk
+ENV PATH=/opt/java/openjdk/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+CMD ["jshell"]
+DOCKERFILE
+	docker build -q --network host -t eclipse-temurin:25-jdk "$ctx" >/dev/null
+	rm -rf "$ctx"
+	log "eclipse-temurin:25-jdk built ($(docker image inspect -f '{{.Size}}' eclipse-temurin:25-jdk | awk '{printf "%d MB", $1/1000000}'))"
+}
+
+with_jdk_image=no
+for argument in "$@"; do
+	case "$argument" in
+		--with-jdk-image) with_jdk_image=yes ;;
+		*) die "unknown argument: $argument (usage: scripts/prepare-host.sh [--with-jdk-image])" ;;
+	esac
+done
+
 install_packages
 start_engine
 build_debian_base
 build_java_base
+[ "$with_jdk_image" = no ] || build_jdk_image
 log "done"
