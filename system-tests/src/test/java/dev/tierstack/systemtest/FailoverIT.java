@@ -268,10 +268,10 @@ class FailoverIT {
 	 * up; HAProxy keeps a restarting node's slot and address, so only its health checks
 	 * bring it back (a slot that got its address back from DNS was put in rotation before
 	 * the JVM listened). Still not in the default build ({@code -Prolling-restart} runs
-	 * it): since that fix it passed 8 full runs of 9 at 50 req/s on a 2-core host (p99
-	 * 0.23-4.1 s); in the ninth 17 of 4,897 requests got the web tier's 503 after its 5 s
-	 * wait on the app tier, sent in the first two seconds, before any restart, while the
-	 * stack was still slow from the app node killed in the scenario before.
+	 * it): since that fix it passed 7 full runs of 8 at 50 req/s on a 2-core host (p99
+	 * 0.23-4.1 s); in the eighth 17 of 4,897 requests got the web tier's 503 after its 5
+	 * s wait on the app tier, sent in the first two seconds, before any restart, while
+	 * the stack was still slow from the app node killed in the scenario before.
 	 */
 	@Test
 	@Order(4)
