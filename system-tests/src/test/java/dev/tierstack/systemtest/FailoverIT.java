@@ -311,8 +311,9 @@ class FailoverIT {
 	}
 
 	/**
-	 * What each load balancer saw of the web servers (state changes, DNS changes) and
-	 * every 5xx it answered: the log lines that explain a failed request.
+	 * What each load balancer saw of the web servers (state changes, DNS changes), every
+	 * 5xx it answered and every request that took a second or more: the log lines that
+	 * explain a failed or slow request.
 	 */
 	private static Map<String, List<String>> loadBalancerEvents(Instant since) {
 		Map<String, List<String>> events = new TreeMap<>();

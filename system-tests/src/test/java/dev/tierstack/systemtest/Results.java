@@ -11,6 +11,7 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import org.HdrHistogram.Histogram;
 import tools.jackson.databind.SerializationFeature;
@@ -60,25 +61,22 @@ final class Results {
 							TreeMap::new, Collectors.counting())));
 		results.put("longestSilenceMs", run.longestSilenceMillis());
 		// When the failures were sent: second of the stream -> how many.
-		results.put("failedBySentSecond",
-				run.failures()
-					.stream()
-					.collect(Collectors.groupingBy(
-							(o) -> TimeUnit.NANOSECONDS.toSeconds(o.sentNanos() - run.startNanos()), TreeMap::new,
-							Collectors.counting())));
+		results.put("failedBySentSecond", bySentSecond(run, run.failures().stream()));
 		// Answers that took over a second, by the second they were sent in: where a
 		// queue built up.
-		results.put("slowOver1sBySentSecond",
-				run.outcomes()
-					.stream()
-					.filter((o) -> o.latencyNanos() > TimeUnit.SECONDS.toNanos(1))
-					.collect(Collectors.groupingBy(
-							(o) -> TimeUnit.NANOSECONDS.toSeconds(o.sentNanos() - run.startNanos()), TreeMap::new,
-							Collectors.counting())));
+		results.put("slowOver1sBySentSecond", bySentSecond(run,
+				run.outcomes().stream().filter((o) -> o.latencyNanos() > TimeUnit.SECONDS.toNanos(1))));
 		results.put("webNodes", count(run, SteadyLoad.Outcome::webNode));
 		results.put("appNodes", count(run, SteadyLoad.Outcome::appNode));
 		results.put("lbNodes", count(run, SteadyLoad.Outcome::lbNode));
 		return results;
+	}
+
+	/** Second of the stream in which each outcome was sent -> how many. */
+	private static Map<Long, Long> bySentSecond(SteadyLoad.Run run, Stream<SteadyLoad.Outcome> outcomes) {
+		return outcomes
+			.collect(Collectors.groupingBy((o) -> TimeUnit.NANOSECONDS.toSeconds(o.sentNanos() - run.startNanos()),
+					TreeMap::new, Collectors.counting()));
 	}
 
 	private static Map<String, Long> count(SteadyLoad.Run run, Function<SteadyLoad.Outcome, String> header) {
