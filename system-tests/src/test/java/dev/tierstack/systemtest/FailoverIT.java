@@ -21,10 +21,12 @@ import java.util.regex.Pattern;
 import dev.tierstack.db.testsupport.EnabledIfDockerAvailable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -69,6 +71,19 @@ class FailoverIT {
 	static final Duration WARM_UP = Duration.ofSeconds(15);
 
 	/**
+	 * A scenario starts only when the stack has served one window of the stream with no
+	 * failure and a p99 under {@link #STEADY_P99}: a node killed or restarted by the
+	 * scenario before comes back cold, and a stack that is still catching up has no
+	 * margin for the next node to go.
+	 */
+	static final Duration STEADY_WINDOW = Duration.ofSeconds(5);
+
+	static final Duration STEADY_P99 = Duration.ofMillis(500);
+
+	/** After this long the scenario starts anyway, steady or not; the results say so. */
+	static final Duration STEADY_MAX_WAIT = Duration.ofSeconds(90);
+
+	/**
 	 * HAProxy's log lines on web server state and address changes, requests it answered
 	 * with a 5xx, and requests that took a second or more (%Tw is the time in its queue,
 	 * %Tr the web node's).
@@ -94,6 +109,30 @@ class FailoverIT {
 		SteadyLoad.Run warmUp = new SteadyLoad(http, readMix(), RATE).run(WARM_UP, WARM_UP, Duration.ZERO,
 				Duration.ZERO, null);
 		Results.of("warm-up", warmUp, RATE).write();
+	}
+
+	/**
+	 * Runs the stream in windows of {@link #STEADY_WINDOW} until one is steady, and
+	 * records how long that took.
+	 */
+	@BeforeEach
+	void untilSteady(TestInfo test) {
+		List<String> windows = new ArrayList<>();
+		long start = System.nanoTime();
+		boolean steady = false;
+		while (!steady && System.nanoTime() - start < STEADY_MAX_WAIT.toNanos()) {
+			SteadyLoad.Run window = new SteadyLoad(http, readMix(), RATE).run(STEADY_WINDOW, STEADY_WINDOW,
+					Duration.ZERO, Duration.ZERO, null);
+			Results figures = Results.of("steady-window", window, RATE);
+			double p99 = (double) figures.get("latencyP99Ms");
+			windows.add(figures.get("failedOfTotal") + " failed, p99 " + p99 + " ms");
+			steady = window.failures().isEmpty() && p99 < STEADY_P99.toMillis();
+		}
+		Results.of("steady-before-" + test.getTestMethod().orElseThrow().getName())
+			.put("steady", steady)
+			.put("waitedMs", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start))
+			.put("windows", windows)
+			.write();
 	}
 
 	@AfterAll
