@@ -15,8 +15,9 @@ import org.springframework.web.client.RestClient;
  * context for {@code app-tier} (so not a {@code @Configuration}: component scanning must
  * not pick it up; public for the ahead-of-time processed child context). From the inside
  * out: the instances from {@code APP_TIER_URLS} or DNS; only those whose readiness
- * endpoint answers 200; less those that just refused a connection; less the one a retry
- * is moving away from. Of those, the one with the fewest requests in flight is chosen.
+ * endpoint answers 200; of those that have just joined, only a growing share of requests
+ * (slow start); less those that just refused a connection; less the one a retry is moving
+ * away from. Of those, the one with the fewest requests in flight is chosen.
  */
 public class AppTierInstancesConfiguration {
 
@@ -27,7 +28,8 @@ public class AppTierInstancesConfiguration {
 		if (properties.healthChecks()) {
 			builder = builder.withBlockingHealthChecks(healthCheckClient(properties));
 		}
-		return builder.with((ctx, delegate) -> new SkipRecentlyFailedInstances(delegate, recentlyFailed))
+		return builder.with((ctx, delegate) -> new SlowStartInstances(delegate, properties.slowStart()))
+			.with((ctx, delegate) -> new SkipRecentlyFailedInstances(delegate, recentlyFailed))
 			.withRetryAwareness()
 			.build(context);
 	}

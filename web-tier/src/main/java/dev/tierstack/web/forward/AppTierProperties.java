@@ -24,12 +24,14 @@ import org.springframework.util.unit.DataSize;
  * @param readTimeout time to wait for an answer; the longest a page waits for the app
  * @param maxConnections pooled connections to all app instances together
  * @param failedInstancePause how long an instance that refused a connection is left out
+ * @param slowStart how long an instance that has just joined the healthy list takes to
+ * get its full share of requests (see {@link SlowStartInstances}); zero: at once
  * @param maxRequestBody the largest body the {@code /api} forwarder accepts
  */
 @ConfigurationProperties("tierstack.app-tier")
 public record AppTierProperties(List<URI> urls, String dnsName, int port, Duration dnsRefresh, boolean healthChecks,
 		Duration connectTimeout, Duration readTimeout, int maxConnections, Duration failedInstancePause,
-		DataSize maxRequestBody) {
+		Duration slowStart, DataSize maxRequestBody) {
 
 	/** The service id the load balancer knows the app tier by. */
 	public static final String SERVICE_ID = "app-tier";
