@@ -139,10 +139,17 @@ class RoutingIT {
 		// Generated at the edge: a client cannot pick (or collide with) another request's
 		// id.
 		assertThat(UUID.fromString(requestId)).isNotNull();
-		ComposeStack.sleep(Duration.ofSeconds(1));
-		boolean inLbLog = stack.logs("lb1").contains(requestId) || stack.logs("lb2").contains(requestId);
-		boolean inWebLog = stack.logs("web").contains(requestId);
-		boolean inAppLog = stack.logs("app").contains(requestId);
+		// The tiers write their access logs in batches, once a second.
+		boolean inLbLog = false;
+		boolean inWebLog = false;
+		boolean inAppLog = false;
+		long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+		while (!(inLbLog && inWebLog && inAppLog) && System.nanoTime() < deadline) {
+			ComposeStack.sleep(Duration.ofMillis(500));
+			inLbLog = stack.logs("lb1").contains(requestId) || stack.logs("lb2").contains(requestId);
+			inWebLog = stack.logs("web").contains(requestId);
+			inAppLog = stack.logs("app").contains(requestId);
+		}
 		Results.of("request-id")
 			.put("requestId", requestId)
 			.put("inLoadBalancerLog", inLbLog)
