@@ -146,9 +146,10 @@ class RoutingIT {
 		long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
 		while (!(inLbLog && inWebLog && inAppLog) && System.nanoTime() < deadline) {
 			ComposeStack.sleep(Duration.ofMillis(500));
-			inLbLog = stack.logs("lb1").contains(requestId) || stack.logs("lb2").contains(requestId);
-			inWebLog = stack.logs("web").contains(requestId);
-			inAppLog = stack.logs("app").contains(requestId);
+			// A tier's whole log is read again only until the id has turned up in it.
+			inLbLog = inLbLog || stack.logs("lb1").contains(requestId) || stack.logs("lb2").contains(requestId);
+			inWebLog = inWebLog || stack.logs("web").contains(requestId);
+			inAppLog = inAppLog || stack.logs("app").contains(requestId);
 		}
 		Results.of("request-id")
 			.put("requestId", requestId)

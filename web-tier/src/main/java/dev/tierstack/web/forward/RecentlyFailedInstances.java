@@ -32,7 +32,7 @@ public class RecentlyFailedInstances {
 	}
 
 	void failed(ServiceInstance instance) {
-		this.pausedUntil.put(key(instance), this.clock.instant().plus(this.pause));
+		this.pausedUntil.put(InstanceKey.of(instance), this.clock.instant().plus(this.pause));
 	}
 
 	/**
@@ -45,13 +45,9 @@ public class RecentlyFailedInstances {
 		Instant now = this.clock.instant();
 		this.pausedUntil.values().removeIf(now::isAfter);
 		List<ServiceInstance> healthy = instances.stream()
-			.filter((instance) -> !this.pausedUntil.containsKey(key(instance)))
+			.filter((instance) -> !this.pausedUntil.containsKey(InstanceKey.of(instance)))
 			.toList();
 		return healthy.isEmpty() ? instances : healthy;
-	}
-
-	private static String key(ServiceInstance instance) {
-		return instance.getHost() + ":" + instance.getPort();
 	}
 
 }

@@ -16,23 +16,19 @@ public class RequestsInFlight {
 	private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
 
 	void started(ServiceInstance instance) {
-		this.counts.computeIfAbsent(key(instance), (key) -> new AtomicInteger()).incrementAndGet();
+		this.counts.computeIfAbsent(InstanceKey.of(instance), (key) -> new AtomicInteger()).incrementAndGet();
 	}
 
 	void finished(ServiceInstance instance) {
-		AtomicInteger count = this.counts.get(key(instance));
+		AtomicInteger count = this.counts.get(InstanceKey.of(instance));
 		if (count != null) {
 			count.decrementAndGet();
 		}
 	}
 
 	int count(ServiceInstance instance) {
-		AtomicInteger count = this.counts.get(key(instance));
+		AtomicInteger count = this.counts.get(InstanceKey.of(instance));
 		return (count != null) ? count.get() : 0;
-	}
-
-	private static String key(ServiceInstance instance) {
-		return instance.getHost() + ":" + instance.getPort();
 	}
 
 }

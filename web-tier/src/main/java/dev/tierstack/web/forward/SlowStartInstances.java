@@ -84,7 +84,7 @@ class SlowStartInstances extends DelegatingServiceInstanceListSupplier {
 		List<ServiceInstance> eased = new ArrayList<>(instances.size());
 		boolean anySettled = false;
 		for (ServiceInstance instance : instances) {
-			long age = now - this.joinedAt.getOrDefault(key(instance), now);
+			long age = now - this.joinedAt.getOrDefault(InstanceKey.of(instance), now);
 			if (age >= this.windowNanos) {
 				eased.add(instance);
 				anySettled = true;
@@ -107,7 +107,7 @@ class SlowStartInstances extends DelegatingServiceInstanceListSupplier {
 	 */
 	private long track(List<ServiceInstance> instances, long now) {
 		Set<String> current = new HashSet<>();
-		instances.forEach((instance) -> current.add(key(instance)));
+		instances.forEach((instance) -> current.add(InstanceKey.of(instance)));
 		this.joinedAt.keySet().retainAll(current);
 		long joined = (this.seenAny || instances.isEmpty()) ? now : now - this.windowNanos;
 		current.forEach((key) -> this.joinedAt.putIfAbsent(key, joined));
@@ -123,10 +123,6 @@ class SlowStartInstances extends DelegatingServiceInstanceListSupplier {
 			return 1;
 		}
 		return FIRST_SHARE + (1 - FIRST_SHARE) * Math.max(0, ageNanos) / this.windowNanos;
-	}
-
-	private static String key(ServiceInstance instance) {
-		return instance.getHost() + ":" + instance.getPort();
 	}
 
 }
