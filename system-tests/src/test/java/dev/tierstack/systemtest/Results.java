@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
@@ -59,6 +60,16 @@ final class Results {
 					.stream()
 					.collect(Collectors.groupingBy((o) -> (o.error() != null) ? o.error() : "HTTP " + o.status(),
 							TreeMap::new, Collectors.counting())));
+		// The first failures one by one: what was asked, when, and what the client saw.
+		results.put("firstFailures",
+				run.failures()
+					.stream()
+					.sorted(Comparator.comparingLong(SteadyLoad.Outcome::sentNanos))
+					.limit(20)
+					.map((o) -> new Failure(TimeUnit.NANOSECONDS.toMillis(o.sentNanos() - run.startNanos()),
+							TimeUnit.NANOSECONDS.toMillis(o.latencyNanos()), o.target(),
+							(o.error() != null) ? o.error() + ": " + o.detail() : "HTTP " + o.status(), o.webNode()))
+					.toList());
 		results.put("longestSilenceMs", run.longestSilenceMillis());
 		// When the failures were sent: second of the stream -> how many.
 		results.put("failedBySentSecond", bySentSecond(run, run.failures().stream()));
@@ -77,6 +88,10 @@ final class Results {
 		return outcomes
 			.collect(Collectors.groupingBy((o) -> TimeUnit.NANOSECONDS.toSeconds(o.sentNanos() - run.startNanos()),
 					TreeMap::new, Collectors.counting()));
+	}
+
+	/** One failed request, as the results list it. */
+	record Failure(long sentAtMs, long latencyMs, String request, String outcome, String webNode) {
 	}
 
 	private static Map<String, Long> count(SteadyLoad.Run run, Function<SteadyLoad.Outcome, String> header) {

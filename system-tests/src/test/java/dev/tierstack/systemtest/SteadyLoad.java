@@ -21,9 +21,13 @@ import java.util.function.LongFunction;
  */
 final class SteadyLoad {
 
-	/** What became of one request; times in nanoseconds of {@link System#nanoTime()}. */
-	record Outcome(long index, long sentNanos, long doneNanos, int status, String error, String webNode, String appNode,
-			String lbNode) {
+	/**
+	 * What became of one request; times in nanoseconds of {@link System#nanoTime()}.
+	 * {@code error} is the kind of failure (the exception's class), {@code detail} what
+	 * it said.
+	 */
+	record Outcome(long index, String target, long sentNanos, long doneNanos, int status, String error, String detail,
+			String webNode, String appNode, String lbNode) {
 
 		boolean ok() {
 			return this.error == null && this.status >= 200 && this.status < 400;
@@ -131,15 +135,18 @@ final class SteadyLoad {
 
 	private CompletableFuture<?> send(long index, ConcurrentLinkedQueue<Outcome> outcomes) {
 		HttpRequest request = this.requests.apply(index);
+		String target = request.method() + " " + request.uri().getRawPath()
+				+ ((request.uri().getRawQuery() != null) ? "?" + request.uri().getRawQuery() : "");
 		long sent = System.nanoTime();
 		return this.client.sendAsync(request, HttpResponse.BodyHandlers.discarding()).handle((response, failure) -> {
 			long done = System.nanoTime();
 			if (failure != null) {
 				Throwable cause = (failure.getCause() != null) ? failure.getCause() : failure;
-				outcomes.add(new Outcome(index, sent, done, -1, cause.getClass().getSimpleName(), null, null, null));
+				outcomes.add(new Outcome(index, target, sent, done, -1, cause.getClass().getSimpleName(),
+						cause.getMessage(), null, null, null));
 			}
 			else {
-				outcomes.add(new Outcome(index, sent, done, response.statusCode(), null,
+				outcomes.add(new Outcome(index, target, sent, done, response.statusCode(), null, null,
 						response.headers().firstValue("X-Web-Node").orElse(null),
 						response.headers().firstValue("X-App-Node").orElse(null),
 						response.headers().firstValue("X-LB-Node").orElse(null)));

@@ -79,6 +79,9 @@ class AppTierClientConfiguration {
 			LoadBalancerClient loadBalancer, RecentlyFailedInstances recentlyFailed, RequestsInFlight inFlight) {
 		return builder.requestFactory(new HttpComponentsClientHttpRequestFactory(appTierHttpClient))
 			.baseUrl("http://" + AppTierProperties.SERVICE_ID)
+			// Answers are read whole inside each attempt, so that one cut off is retried;
+			// they are small (pages of books, an order).
+			.bufferContent((uri, method) -> true)
 			// In this order: the request id and app node are handled once per request,
 			// the
 			// choice of instance once per attempt.

@@ -39,10 +39,10 @@ import org.springframework.util.LinkedMultiValueMap;
  * Safe means the request can be repeated without doing something twice: a GET or HEAD, or
  * a write carrying an {@code Idempotency-Key} (the app tier stores the outcome under the
  * key and replays it). It is retried when the connection failed or broke (a node going
- * away, a pooled connection it closed) or the app answered 502/503/504 (it did not do the
- * work). A POST without a key is sent once, whatever happens. A read timeout is not
- * retried: the app may be slow rather than down, and a second wait would double the time
- * the user waits.
+ * away, a pooled connection it closed, an answer cut off before its end) or the app
+ * answered 502/503/504 (it did not do the work). A POST without a key is sent once,
+ * whatever happens. A read timeout is not retried: the app may be slow rather than down,
+ * and a second wait would double the time the user waits.
  */
 class LoadBalancingInterceptor implements ClientHttpRequestInterceptor {
 
@@ -171,6 +171,18 @@ class LoadBalancingInterceptor implements ClientHttpRequestInterceptor {
 			}
 			finally {
 				LoadBalancingInterceptor.this.inFlight.finished(instance);
+			}
+			try {
+				// The whole body, here (the client buffers it, see
+				// AppTierClientConfiguration): an instance that dies while sending it has
+				// broken the connection, which a safe request is retried past like any
+				// other broken connection, instead of a truncated answer reaching the
+				// page or the client.
+				response.getBody();
+			}
+			catch (IOException ex) {
+				response.close();
+				throw ex;
 			}
 			if (retryOnStatus && RETRYABLE_STATUSES.contains(response.getStatusCode().value())) {
 				this.lastAnswer = response;

@@ -7,11 +7,14 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
+import com.sun.net.httpserver.HttpExchange;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -138,6 +141,33 @@ class ApiForwarderTests extends StandIns {
 
 	@Test
 	@Order(7)
+	void retriesGetCutOffMidAnswerOnAnotherInstance() throws Exception {
+		AtomicInteger answered = new AtomicInteger();
+		ready().forEach((node) -> node.respondWith((self, exchange) -> {
+			if (answered.getAndIncrement() == 0) {
+				cutOff(exchange);
+			}
+			self.json(exchange, 200, "{\"whole\":true}");
+		}));
+		HttpResponse<String> response = send(get("/api/books"));
+		assertThat(response.statusCode()).isEqualTo(200);
+		assertThat(response.body()).isEqualTo("{\"whole\":true}");
+		assertThat(a.received()).hasSize(1);
+		assertThat(b.received()).hasSize(1);
+	}
+
+	@Test
+	@Order(8)
+	void answers503ProblemWhenAPostWithoutIdempotencyKeyIsCutOff() throws Exception {
+		ready().forEach((node) -> node.respondWith((self, exchange) -> cutOff(exchange)));
+		HttpResponse<String> response = send(
+				request("/api/orders").header("Content-Type", "application/json").POST(BodyPublishers.ofString("{}")));
+		assertServiceUnavailableProblem(response);
+		assertThat(received(a, b)).as("sent exactly once").hasSize(1);
+	}
+
+	@Test
+	@Order(9)
 	void refusesBodiesOver16KiBWithoutForwarding() throws Exception {
 		HttpResponse<String> response = send(request("/api/orders").header("Content-Type", "application/json")
 			.header("Idempotency-Key", "key-3")
@@ -149,7 +179,7 @@ class ApiForwarderTests extends StandIns {
 	}
 
 	@Test
-	@Order(8)
+	@Order(10)
 	void answers503ProblemWithinTheReadTimeoutWhenTheAppIsSlow() throws Exception {
 		ready().forEach((node) -> node.respondWith((self, exchange) -> {
 			sleep(Duration.ofSeconds(3));
@@ -165,7 +195,7 @@ class ApiForwarderTests extends StandIns {
 	}
 
 	@Test
-	@Order(9)
+	@Order(11)
 	void failsOverToAnotherInstanceWhenOneIsGone() throws Exception {
 		a.stop();
 		for (int i = 0; i < 6; i++) {
@@ -177,7 +207,7 @@ class ApiForwarderTests extends StandIns {
 	}
 
 	@Test
-	@Order(10)
+	@Order(12)
 	void answers503QuicklyWhenNoInstanceAnswersAndStaysReady() throws Exception {
 		a.stop();
 		b.stop();
@@ -212,6 +242,16 @@ class ApiForwarderTests extends StandIns {
 			.collect(Collectors.partitioningBy((node) -> !node.received().isEmpty()));
 		assertThat(byUse.get(true)).hasSize(1);
 		return byUse.get(true).get(0);
+	}
+
+	// An answer that breaks off: a head promising 100 bytes, 10 of them, then the
+	// connection closes (as when the instance is killed while sending it).
+	private static void cutOff(HttpExchange exchange) throws IOException {
+		exchange.getResponseHeaders().set("Content-Type", "application/json");
+		exchange.sendResponseHeaders(200, 100);
+		exchange.getResponseBody().write("{\"content\"".getBytes(StandardCharsets.UTF_8));
+		exchange.getResponseBody().flush();
+		throw new IOException("cut off");
 	}
 
 	private static void sleep(Duration duration) throws IOException {
