@@ -85,11 +85,13 @@ class FailoverIT {
 
 	/**
 	 * HAProxy's log lines on web server state and address changes, requests it answered
-	 * with a 5xx, and requests that took a second or more (%Tw is the time in its queue,
-	 * %Tr the web node's).
+	 * with a 5xx, requests that took a second or more (%Tw is the time in its queue, %Tr
+	 * the web node's) and requests that ended abnormally (a termination state other than
+	 * "----", such as SD: the server broke off while sending the body).
 	 */
-	private static final Pattern LOAD_BALANCER_EVENT = Pattern.compile(
-			"^\\S+ (Server web/|web/web-\\d+ changed its IP|backend web )|/-?\\d+ 5\\d\\d -?\\d+ |/\\d{4,} \\d{3} ");
+	private static final Pattern LOAD_BALANCER_EVENT = Pattern
+		.compile("^\\S+ (Server web/|web/web-\\d+ changed its IP|backend web )|/-?\\d+ 5\\d\\d -?\\d+ |/\\d{4,} \\d{3} "
+				+ "| \\d{3} -?\\d+ [A-Z][A-Z-]{3} ");
 
 	private static ComposeStack stack;
 
@@ -218,12 +220,16 @@ class FailoverIT {
 	@Order(2)
 	void killOneWebReplica() {
 		String victim = stack.containers("web").get(0);
+		Instant since = Instant.now();
 		SteadyLoad.Run run = new SteadyLoad(http, readMix(), RATE).run(MIN_DURATION, MAX_DURATION, KILL_AT,
 				Duration.ZERO, (event) -> {
 					event.set(System.nanoTime());
 					stack.kill(victim);
 				});
-		Results.of("kill-web-replica", run, RATE).put("killed", stack.name(victim)).write();
+		Results.of("kill-web-replica", run, RATE)
+			.put("killed", stack.name(victim))
+			.put("loadBalancerEvents", loadBalancerEvents(since))
+			.write();
 
 		stack.startAndWaitHealthy(victim, Duration.ofSeconds(120));
 		waitUntilLoadBalancersSeeWebServersUp(2);
