@@ -45,8 +45,7 @@ class AccessControlIT {
 	@Test
 	void clientsOutsideTheAllowedNetworksAreRejected() {
 		// Connections from the host arrive from the Docker bridge's gateway, which is not
-		// in
-		// this network.
+		// in this network.
 		try (DbTierContainer narrow = new DbTierContainer().withEnv("DB_ALLOWED_NETWORKS", "10.254.0.0/16")) {
 			narrow.start();
 

@@ -43,12 +43,9 @@ class CatalogSearchIT {
 	}
 
 	// Terms of one short word. For long terms ("lighthouse", "of the sea") every trigram
-	// is
-	// one more GIN probe, and the planner's cost estimate sits so close to that of
-	// reading
-	// the 152 pages of the table that it picks either plan, depending on the statistics
-	// the
-	// other tests leave behind; the page query below covers those terms.
+	// is one more GIN probe, and the planner's cost estimate sits so close to that of
+	// reading the 152 pages of the table that it picks either plan, depending on the
+	// statistics the other tests leave behind; the page query below covers those terms.
 	@ParameterizedTest
 	@ValueSource(strings = { "river", "okafor", "zoe" })
 	void countingMatchesUsesBothTrigramIndexes(String term) throws Exception {
@@ -75,9 +72,8 @@ class CatalogSearchIT {
 	@Test
 	void preparedSearchWithAGenericPlanUsesTheTrigramIndexes() throws Exception {
 		// The app tier binds the pattern as a parameter. After a few executions
-		// PostgreSQL may
-		// switch to a generic plan, made without knowing the pattern: it must still use
-		// the indexes.
+		// PostgreSQL may switch to a generic plan, made without knowing the pattern: it
+		// must still use the indexes.
 		try (Connection app = MigratedDatabase.app(); Statement statement = app.createStatement()) {
 			statement.execute("SET plan_cache_mode = force_generic_plan");
 			statement.execute("PREPARE count_matches(text) AS " + COUNT.formatted("$1"));

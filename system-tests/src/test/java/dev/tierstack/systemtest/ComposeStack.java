@@ -108,10 +108,8 @@ final class ComposeStack implements AutoCloseable {
 		log("images built in " + Duration.ofNanos(System.nanoTime() - buildStart).toMillis() + " ms");
 		long start = System.nanoTime();
 		// Compose 1.29 gives up on dependents as soon as a dependency reports unhealthy,
-		// even
-		// when its restart policy is about to bring it back: wait for health, then `up`
-		// again
-		// creates whatever was left out.
+		// even when its restart policy is about to bring it back: wait for health, then
+		// `up` again creates whatever was left out.
 		Proc.Result up = compose("up", "-d");
 		for (int attempt = 1; !up.ok() && attempt < 3; attempt++) {
 			log("up -d failed (" + up.err().strip().lines().reduce((a, b) -> b).orElse("") + "); waiting and retrying");

@@ -80,9 +80,8 @@ class IsolationIT {
 			assertThat(canConnect(container, lbEdge, 80)).as(service + " -> lb1 on the edge network").isFalse();
 			assertThat(canConnect(container, webOnWeb, 8080)).as(service + " -> web on the web network").isFalse();
 			// Without iptables the engine does not enforce `internal` itself: containers
-			// keep a
-			// default route to the bridge on the host, which (ip_forward off) routes
-			// nowhere.
+			// keep a default route to the bridge on the host, which (ip_forward off)
+			// routes nowhere.
 			String routes = stack.exec(container, "cat", "/proc/net/route").orThrow().out();
 			figures.put(service + "HasDefaultRouteToHostBridge",
 					routes.lines().skip(1).anyMatch((line) -> line.split("\\s+")[1].equals("00000000")));

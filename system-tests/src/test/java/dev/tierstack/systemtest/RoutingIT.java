@@ -172,8 +172,7 @@ class RoutingIT {
 	@Test
 	void aClientOverTheRateLimitGets429WithRetryAfter() {
 		// A burst well over the per-client limit, answered by HAProxy itself (the path is
-		// one
-		// the public frontend refuses), so the web tier is not loaded by it.
+		// one the public frontend refuses), so the web tier is not loaded by it.
 		List<CompletableFuture<HttpResponse<String>>> burst = new ArrayList<>();
 		for (int i = 0; i < 900; i++) {
 			burst.add(http.sendAsync(Http.request(vip, "/actuator/rate-limit-probe").GET().build(),

@@ -102,9 +102,8 @@ final class SteadyLoad {
 			}
 			else if (-wait > MAX_LATENESS_NANOS) {
 				// This sender was stalled (a busy host, a GC pause): sending every missed
-				// slot at
-				// once would be a burst the stream never meant to make. The slot is
-				// dropped.
+				// slot at once would be a burst the stream never meant to make. The slot
+				// is dropped.
 				skipped++;
 				continue;
 			}

@@ -18,8 +18,7 @@ public class WebTierApplication {
 
 	public static void main(String[] args) {
 		// The JVM keeps DNS answers for 30 s and reads this once, at its first lookup:
-		// app
-		// instances added or removed by scaling should be seen within a few seconds.
+		// app instances added or removed by scaling should be seen within a few seconds.
 		if (Security.getProperty("networkaddress.cache.ttl") == null) {
 			Security.setProperty("networkaddress.cache.ttl", "5");
 		}

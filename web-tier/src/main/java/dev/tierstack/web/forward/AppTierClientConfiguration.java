@@ -50,9 +50,8 @@ class AppTierClientConfiguration {
 			.setDefaultConnectionConfig(ConnectionConfig.custom()
 				.setConnectTimeout(connectTimeout)
 				.setSocketTimeout(readTimeout)
-				// A connection the app closed while idle is found out before use, not by
-				// a
-				// failed request.
+				// A connection the app closed while idle is found out before use,
+				// not by a failed request.
 				.setValidateAfterInactivity(TimeValue.ofSeconds(2))
 				.setTimeToLive(TimeValue.ofMinutes(5))
 				.build())
@@ -82,9 +81,8 @@ class AppTierClientConfiguration {
 			// Answers are read whole inside each attempt, so that one cut off is retried;
 			// they are small (pages of books, an order).
 			.bufferContent((uri, method) -> true)
-			// In this order: the request id and app node are handled once per request,
-			// the
-			// choice of instance once per attempt.
+			// In this order: the request id and app node are handled once per
+			// request, the choice of instance once per attempt.
 			.requestInterceptor(new TierHeadersInterceptor())
 			.requestInterceptor(new LoadBalancingInterceptor(loadBalancer, recentlyFailed, inFlight))
 			.build();

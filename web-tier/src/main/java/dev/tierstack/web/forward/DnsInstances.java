@@ -77,8 +77,7 @@ class DnsInstances implements ServiceInstanceListSupplier {
 		}
 		catch (UnknownHostException ex) {
 			// Right after start-up the app service may not be registered yet: no
-			// instances,
-			// and the name is tried again on the next refresh.
+			// instances, and the name is tried again on the next refresh.
 			logger.warn("App tier DNS name '" + this.name + "' does not resolve: " + ex.getMessage());
 			this.instances = List.of();
 		}

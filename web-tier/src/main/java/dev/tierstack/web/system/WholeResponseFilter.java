@@ -23,7 +23,9 @@ import org.springframework.web.util.ContentCachingResponseWrapper;
  * passed on and can no longer retry: the client gets a broken response. Sent whole, a
  * response reaches the client complete, or nothing was sent and HAProxy retries the
  * request on another node (an empty response). The same holds for the {@code /api}
- * answers relayed from the app tier and for error pages.
+ * answers relayed from the app tier and for error pages. Compressed (a browser asks for
+ * gzip), the body is framed in chunks but leaves at the same moment; only its closing
+ * bytes follow, when the request ends.
  * <p>
  * Runs right after {@link TierHeadersFilter}, and on error dispatches too. Responses here
  * are pages and API answers of a few kilobytes; nothing is streamed.

@@ -126,8 +126,7 @@ final class RunningStack {
 	}
 
 	// A new JVM answers its first requests slowly (class loading, JIT, the connection
-	// pool);
-	// the tests measure the web tier, not that.
+	// pool); the tests measure the web tier, not that.
 	private static void warmUp(String url) {
 		HttpClient http = HttpClient.newHttpClient();
 		for (int i = 0; i < 5; i++) {
@@ -169,8 +168,8 @@ final class RunningStack {
 
 	private ConfigurableApplicationContext startAppTier(int port) {
 		// The test classpath is the web tier's: without these exclusions the app tier
-		// would
-		// pick up Spring Security (and ask for a login) and the web tier's load balancer.
+		// would pick up Spring Security (and ask for a login) and the web tier's load
+		// balancer.
 		return new SpringApplicationBuilder(AppTierApplication.class).run("--server.port=" + port,
 				"--spring.autoconfigure.exclude=" + String.join(",", WEB_TIER_ONLY), "--app.node-name=" + APP_NODE,
 				"--spring.datasource.url=" + this.db.jdbcUrl(),
