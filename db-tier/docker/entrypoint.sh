@@ -5,6 +5,10 @@
 # DB_MODE=replica, a copy of DB_PRIMARY_HOST (pg_basebackup) that follows it by streaming.
 # Every start: pg_hba.conf is rewritten from DB_ALLOWED_NETWORKS, then this script replaces
 # itself with postgres, so that Docker's stop signal reaches the server directly.
+# With DB_MODE=patroni, Patroni runs the server instead, as one member of a cluster whose
+# state lives in etcd: it initialises the first member (and calls this script back as
+# `entrypoint.sh post-bootstrap URL` to create the roles), copies the leader into the others,
+# promotes a replica when the leader is gone and rewinds a former leader into a replica.
 set -Eeuo pipefail
 
 : "${PGDATA:=/var/lib/postgresql/data}"
@@ -24,6 +28,17 @@ DB_REPLICATION_USER=${DB_REPLICATION_USER:-tierstack_replicator}
 DB_REPLICATION_PASSWORD_FILE=${DB_REPLICATION_PASSWORD_FILE:-/run/secrets/db_replication_password}
 DB_PRIMARY_HOST=${DB_PRIMARY_HOST:-}
 DB_PRIMARY_PORT=${DB_PRIMARY_PORT:-5432}
+# Patroni (DB_MODE=patroni): the member's name, its address on the peer network (where the
+# members replicate, rewind and answer Patroni's REST API; the clients' network carries
+# none of it), the CIDRs of that network, and the etcd members that hold the cluster state.
+DB_CLUSTER_NAME=${DB_CLUSTER_NAME:-tierstack}
+DB_MEMBER_NAME=${DB_MEMBER_NAME:-${HOSTNAME:-db}}
+DB_PEER_HOST=${DB_PEER_HOST:-$DB_MEMBER_NAME}
+DB_PEER_NETWORKS=${DB_PEER_NETWORKS:-$DB_ALLOWED_NETWORKS}
+DB_ETCD_HOSTS=${DB_ETCD_HOSTS:-etcd1:2379,etcd2:2379,etcd3:2379}
+DB_REWIND_USER=${DB_REWIND_USER:-tierstack_rewind}
+DB_REWIND_PASSWORD_FILE=${DB_REWIND_PASSWORD_FILE:-/run/secrets/db_rewind_password}
+readonly PATRONI_CONFIG=/tmp/patroni.yml
 # Outside the volume, rewritten on every start from the secret.
 readonly REPLICATION_PASSFILE=/var/run/postgresql/replication.pgpass
 # Written last by the initialisation: a data directory without it was left half-done. A
@@ -55,19 +70,25 @@ read_secret() {
 check_settings() {
 	local role net
 	case $DB_MODE in
-	primary) ;;
+	primary | patroni) ;;
 	replica) [ -n "$DB_PRIMARY_HOST" ] || fail "DB_MODE=replica needs DB_PRIMARY_HOST (the primary's host name)" ;;
-	*) fail "DB_MODE must be primary or replica, not '$DB_MODE'" ;;
+	*) fail "DB_MODE must be primary, replica or patroni, not '$DB_MODE'" ;;
 	esac
-	for role in "$DB_OWNER_USER" "$DB_APP_USER" "$DB_REPLICATION_USER"; do
+	for role in "$DB_OWNER_USER" "$DB_APP_USER" "$DB_REPLICATION_USER" "$DB_REWIND_USER"; do
 		[[ $role =~ ^[a-z_][a-z0-9_]{0,62}$ ]] || fail "role name '$role' must match [a-z_][a-z0-9_]*"
 	done
-	[ "$(printf '%s\n' "$DB_OWNER_USER" "$DB_APP_USER" "$DB_REPLICATION_USER" | sort -u | wc -l)" = 3 ] ||
-		fail "DB_OWNER_USER, DB_APP_USER and DB_REPLICATION_USER must differ"
+	[ "$(printf '%s\n' "$DB_OWNER_USER" "$DB_APP_USER" "$DB_REPLICATION_USER" "$DB_REWIND_USER" | sort -u | wc -l)" = 4 ] ||
+		fail "DB_OWNER_USER, DB_APP_USER, DB_REPLICATION_USER and DB_REWIND_USER must differ"
 	[ -n "${DB_ALLOWED_NETWORKS// /}" ] || fail "DB_ALLOWED_NETWORKS is empty: no client could connect"
-	for net in $DB_ALLOWED_NETWORKS; do
-		[[ $net =~ ^[0-9A-Fa-f.:]+/[0-9]{1,3}$ ]] || fail "DB_ALLOWED_NETWORKS: '$net' is not a CIDR (like 172.16.0.0/12)"
+	for net in $DB_ALLOWED_NETWORKS $DB_PEER_NETWORKS; do
+		[[ $net =~ ^[0-9A-Fa-f.:]+/[0-9]{1,3}$ ]] || fail "DB_ALLOWED_NETWORKS/DB_PEER_NETWORKS: '$net' is not a CIDR (like 172.16.0.0/12)"
 	done
+	if [ "$DB_MODE" = patroni ]; then
+		[[ $DB_MEMBER_NAME =~ ^[a-z0-9][a-z0-9-]{0,62}$ ]] || fail "DB_MEMBER_NAME '$DB_MEMBER_NAME' must match [a-z0-9][a-z0-9-]*"
+		[[ $DB_PEER_HOST =~ ^[A-Za-z0-9.-]+$ ]] || fail "DB_PEER_HOST '$DB_PEER_HOST' is not a host name"
+		[[ $DB_ETCD_HOSTS =~ ^[A-Za-z0-9.-]+:[0-9]+(,[A-Za-z0-9.-]+:[0-9]+)*$ ]] ||
+			fail "DB_ETCD_HOSTS '$DB_ETCD_HOSTS' must be host:port[,host:port...]"
+	fi
 }
 
 replication_enabled() { [ -e "$DB_REPLICATION_PASSWORD_FILE" ]; }
@@ -94,6 +115,17 @@ write_hba() {
 		echo "host    all           all               all               reject"
 		echo "host    replication   all               all               reject"
 	} >"$PGDATA/pg_hba.conf"
+}
+
+# The database, the schema and the roles (roles.sql), through a superuser connection given by
+# the psql arguments after the three passwords (an empty replication password: no such role).
+create_roles() {
+	local owner_password=$1 app_password=$2 replication_password=$3
+	shift 3
+	OWNER_PASSWORD=$owner_password APP_PASSWORD=$app_password REPLICATION_PASSWORD=$replication_password \
+		psql --no-psqlrc --quiet --set=ON_ERROR_STOP=1 --username=postgres "$@" \
+		--set=owner="$DB_OWNER_USER" --set=app="$DB_APP_USER" --set=db="$DB_NAME" --set=schema="$DB_SCHEMA" \
+		--set=replicator="$DB_REPLICATION_USER" --file=/etc/tierstack-db/roles.sql
 }
 
 init_cluster() {
@@ -125,44 +157,7 @@ init_cluster() {
 		fail "the temporary server for the initialisation did not start"
 	fi
 
-	OWNER_PASSWORD=$owner_password APP_PASSWORD=$app_password REPLICATION_PASSWORD=$replication_password \
-		psql --no-psqlrc --quiet --set=ON_ERROR_STOP=1 --host="$sockdir" --username=postgres --dbname=postgres \
-		--set=owner="$DB_OWNER_USER" --set=app="$DB_APP_USER" --set=db="$DB_NAME" --set=schema="$DB_SCHEMA" \
-		--set=replicator="$DB_REPLICATION_USER" <<'SQL'
-\getenv owner_password OWNER_PASSWORD
-\getenv app_password APP_PASSWORD
-\getenv replication_password REPLICATION_PASSWORD
-
--- The owner runs the migrations; the runtime role only reads and writes rows.
-CREATE ROLE :"owner" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS
-    PASSWORD :'owner_password';
-CREATE ROLE :"app" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS
-    PASSWORD :'app_password';
-ALTER ROLE :"owner" SET search_path = :"schema";
-ALTER ROLE :"app" SET search_path = :"schema";
-
-CREATE DATABASE :"db" OWNER :"owner";
--- PUBLIC would otherwise get CONNECT and TEMPORARY: only the two roles may connect.
-REVOKE ALL ON DATABASE :"db" FROM PUBLIC;
-GRANT CONNECT ON DATABASE :"db" TO :"app";
-
-\connect :"db"
-REVOKE CREATE ON SCHEMA public FROM PUBLIC;
-CREATE SCHEMA :"schema" AUTHORIZATION :"owner";
-GRANT USAGE ON SCHEMA :"schema" TO :"app";
--- Tables and sequences the owner creates later (through Flyway) are usable by the runtime role.
-ALTER DEFAULT PRIVILEGES FOR ROLE :"owner" IN SCHEMA :"schema"
-    GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO :"app";
-ALTER DEFAULT PRIVILEGES FOR ROLE :"owner" IN SCHEMA :"schema"
-    GRANT USAGE, SELECT ON SEQUENCES TO :"app";
-
--- Streaming replicas copy and follow the whole cluster with this role; it reads no tables.
-SELECT :'replication_password' <> '' AS with_replication \gset
-\if :with_replication
-CREATE ROLE :"replicator" LOGIN REPLICATION NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS
-    PASSWORD :'replication_password';
-\endif
-SQL
+	create_roles "$owner_password" "$app_password" "$replication_password" --host="$sockdir" --dbname=postgres
 
 	pg_ctl --pgdata="$PGDATA" --wait --timeout=60 --mode=fast stop >/dev/null
 	rm -rf "$sockdir"
@@ -202,10 +197,125 @@ init_replica() {
 	log "initialised a streaming replica of $DB_PRIMARY_HOST:$DB_PRIMARY_PORT"
 }
 
+# Patroni's settings. Passwords are not in the file: Patroni reads them from its environment.
+# ttl 20 is Patroni's minimum: a leader that stops renewing its key (killed, cut off) loses it
+# 20 s after its last renewal, which bounds the failover time of a hard crash. loop_wait 2
+# renews it every 2 s; loop_wait + 2 x retry_timeout must not exceed the ttl.
+write_patroni_config() {
+	local net
+	{
+		cat <<YAML
+scope: $DB_CLUSTER_NAME
+name: $DB_MEMBER_NAME
+log:
+  level: INFO
+  format: 'tierstack-patroni %(levelname)s: %(message)s'
+restapi:
+  listen: $DB_PEER_HOST:8008
+  connect_address: $DB_PEER_HOST:8008
+etcd3:
+  hosts: $DB_ETCD_HOSTS
+watchdog:
+  mode: 'off'
+bootstrap:
+  dcs:
+    ttl: 20
+    loop_wait: 2
+    retry_timeout: 9
+    maximum_lag_on_failover: 1048576
+    synchronous_mode: true
+    synchronous_mode_strict: false
+    # Without an etcd quorum the leader keeps its role as long as it reaches every other
+    # member (their REST APIs confirm they follow it) instead of demoting itself.
+    failsafe_mode: true
+    postgresql:
+      use_pg_rewind: true
+      use_slots: true
+      parameters:
+        max_connections: 100
+        synchronous_commit: 'on'
+        wal_log_hints: 'on'
+        hot_standby_feedback: 'on'
+        max_standby_streaming_delay: 5s
+        wal_keep_size: 256MB
+  initdb:
+    - encoding: UTF8
+    - locale: C.UTF-8
+    - data-checksums
+    - auth-local: peer
+    - auth-host: scram-sha-256
+  post_bootstrap: /usr/local/bin/entrypoint.sh post-bootstrap
+postgresql:
+  listen: 0.0.0.0:5432
+  connect_address: $DB_PEER_HOST:5432
+  data_dir: $PATRONI_DATA_DIR
+  bin_dir: /usr/lib/postgresql/$PG_MAJOR/bin
+  custom_conf: /etc/tierstack-db/postgresql.conf
+  pgpass: /tmp/patroni.pgpass
+  use_unix_socket: true
+  # Patroni also reads its own timeline over a replication connection: the local socket.
+  use_unix_socket_repl: true
+  remove_data_directory_on_rewind_failure: true
+  remove_data_directory_on_diverged_timelines: true
+  basebackup:
+    - checkpoint: fast
+  parameters:
+    unix_socket_directories: /var/run/postgresql
+  pg_hba:
+    - local all postgres peer
+    - local replication postgres peer
+    - local replication $DB_REPLICATION_USER scram-sha-256
+YAML
+		for net in $DB_ALLOWED_NETWORKS; do
+			echo "    - host $DB_NAME $DB_OWNER_USER $net scram-sha-256"
+			echo "    - host $DB_NAME $DB_APP_USER $net scram-sha-256"
+		done
+		for net in $DB_PEER_NETWORKS; do
+			echo "    - host replication $DB_REPLICATION_USER $net scram-sha-256"
+			echo "    - host postgres $DB_REWIND_USER $net scram-sha-256"
+		done
+		echo "    - local all all reject"
+		echo "    - host all all all reject"
+		echo "    - host replication all all reject"
+	} >"$PATRONI_CONFIG"
+}
+
+run_patroni() {
+	# A subdirectory of the volume: Patroni may remove and recreate the data directory (a
+	# former leader that cannot be rewound is copied anew), which a mount point cannot be.
+	readonly PATRONI_DATA_DIR="$PGDATA/pgdata"
+	write_patroni_config
+	# Read before exec: a missing secret stops the container with a message that names it.
+	read_secret DB_OWNER_PASSWORD "$DB_OWNER_PASSWORD_FILE" >/dev/null
+	read_secret DB_APP_PASSWORD "$DB_APP_PASSWORD_FILE" >/dev/null
+	PATRONI_REPLICATION_PASSWORD=$(read_secret DB_REPLICATION_PASSWORD "$DB_REPLICATION_PASSWORD_FILE")
+	PATRONI_REWIND_PASSWORD=$(read_secret DB_REWIND_PASSWORD "$DB_REWIND_PASSWORD_FILE")
+	export PATRONI_REPLICATION_PASSWORD PATRONI_REWIND_PASSWORD
+	export PATRONI_SUPERUSER_USERNAME=postgres PATRONI_REPLICATION_USERNAME=$DB_REPLICATION_USER \
+		PATRONI_REWIND_USERNAME=$DB_REWIND_USER
+	log "starting Patroni member $DB_MEMBER_NAME of cluster $DB_CLUSTER_NAME (peer address $DB_PEER_HOST, etcd $DB_ETCD_HOSTS); host connections for $DB_OWNER_USER, $DB_APP_USER from: $DB_ALLOWED_NETWORKS"
+	exec patroni "$PATRONI_CONFIG"
+}
+
+# Called by Patroni once, on the member that initialised the cluster, with a superuser
+# connection URL (the replication and rewind roles are Patroni's own).
+post_bootstrap() {
+	create_roles "$(read_secret DB_OWNER_PASSWORD "$DB_OWNER_PASSWORD_FILE")" \
+		"$(read_secret DB_APP_PASSWORD "$DB_APP_PASSWORD_FILE")" "" --dbname="$1"
+	log "initialised database $DB_NAME, schema $DB_SCHEMA, roles $DB_OWNER_USER (owner) and $DB_APP_USER (runtime)"
+}
+
 main() {
 	[ "$(id -u)" != 0 ] || fail "refusing to run as root: run as the postgres user (the image's USER)"
 	[ -d "$PGDATA" ] && [ -w "$PGDATA" ] || fail "data directory $PGDATA is missing or not writable by uid $(id -u)"
 	check_settings
+	if [ "${1:-}" = post-bootstrap ]; then
+		post_bootstrap "$2"
+		return
+	fi
+	if [ "$DB_MODE" = patroni ]; then
+		run_patroni
+	fi
 
 	if [ -s "$PGDATA/PG_VERSION" ]; then
 		[ -e "$INIT_MARKER" ] || fail "$PGDATA holds a cluster whose initialisation did not finish; remove the volume and start again"

@@ -32,7 +32,8 @@ import org.testcontainers.DockerClientFactory;
  */
 final class ComposeStack implements AutoCloseable {
 
-	static final List<String> LONG_RUNNING_SERVICES = List.of("lb1", "lb2", "web", "app", "db");
+	static final List<String> LONG_RUNNING_SERVICES = List.of("lb1", "lb2", "web", "app", "db1", "db2", "etcd1",
+			"etcd2", "etcd3");
 
 	private static final Duration COMPOSE_TIMEOUT = Duration.ofMinutes(10);
 
@@ -187,6 +188,7 @@ final class ComposeStack implements AutoCloseable {
 			case "web" -> 2;
 			case "app" -> 3;
 			case "data" -> 4;
+			case "dbpeer" -> 5;
 			default -> throw new IllegalArgumentException(network);
 		};
 		return this.netPrefix + "." + third + ".0/24";
@@ -224,9 +226,11 @@ final class ComposeStack implements AutoCloseable {
 		return inspect(container, "{{index .Config.Labels \"com.docker.compose.service\"}}");
 	}
 
+	/** The container's address on a network, or "" when it has none (stopped). */
 	String ip(String container, String network) {
-		return inspect(container,
-				"{{with index .NetworkSettings.Networks \"" + networkName(network) + "\"}}{{.IPAddress}}{{end}}");
+		var networks = docker().inspectContainerCmd(container).exec().getNetworkSettings().getNetworks();
+		var endpoint = networks.get(networkName(network));
+		return (endpoint != null && endpoint.getIpAddress() != null) ? endpoint.getIpAddress() : "";
 	}
 
 	String inspectNetwork(String network, String format) {

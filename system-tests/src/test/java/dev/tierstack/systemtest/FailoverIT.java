@@ -71,19 +71,6 @@ class FailoverIT {
 	static final Duration WARM_UP = Duration.ofSeconds(15);
 
 	/**
-	 * A scenario starts only when the stack has served one window of the stream with no
-	 * failure and a p99 under {@link #STEADY_P99}: a node killed or restarted by the
-	 * scenario before comes back cold, and a stack that is still catching up has no
-	 * margin for the next node to go.
-	 */
-	static final Duration STEADY_WINDOW = Duration.ofSeconds(5);
-
-	static final Duration STEADY_P99 = Duration.ofMillis(500);
-
-	/** After this long the scenario starts anyway, steady or not; the results say so. */
-	static final Duration STEADY_MAX_WAIT = Duration.ofSeconds(90);
-
-	/**
 	 * HAProxy's log lines on web server state and address changes, requests it answered
 	 * with a 5xx, requests that took a second or more (%Tw is the time in its queue, %Tr
 	 * the web node's) and requests that ended abnormally (a termination state other than
@@ -119,22 +106,7 @@ class FailoverIT {
 	 */
 	@BeforeEach
 	void untilSteady(TestInfo test) {
-		List<String> windows = new ArrayList<>();
-		long start = System.nanoTime();
-		boolean steady = false;
-		while (!steady && System.nanoTime() - start < STEADY_MAX_WAIT.toNanos()) {
-			SteadyLoad.Run window = new SteadyLoad(http, readMix(), RATE).run(STEADY_WINDOW, STEADY_WINDOW,
-					Duration.ZERO, Duration.ZERO, null);
-			Results figures = Results.of("steady-window", window, RATE);
-			double p99 = (double) figures.get("latencyP99Ms");
-			windows.add(figures.get("failedOfTotal") + " failed, p99 " + p99 + " ms");
-			steady = window.failures().isEmpty() && p99 < STEADY_P99.toMillis();
-		}
-		Results.of("steady-before-" + test.getTestMethod().orElseThrow().getName())
-			.put("steady", steady)
-			.put("waitedMs", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start))
-			.put("windows", windows)
-			.write();
+		SteadyLoad.untilSteady(http, readMix(), RATE, "steady-before-" + test.getTestMethod().orElseThrow().getName());
 	}
 
 	@AfterAll
@@ -144,20 +116,8 @@ class FailoverIT {
 		}
 	}
 
-	/**
-	 * What the stream asks for: catalog search, a book, the catalog page, a book page.
-	 */
 	private static LongFunction<HttpRequest> readMix() {
-		return (i) -> {
-			String isbn = isbns.get((int) (i % isbns.size()));
-			String path = switch ((int) (i % 4)) {
-				case 0 -> "/api/books?q=" + isbn.substring(9) + "&size=5";
-				case 1 -> "/api/books/" + isbn;
-				case 2 -> "/?page=" + (i % 50);
-				default -> "/books/" + isbn;
-			};
-			return Http.request(vip, path).GET().build();
-		};
+		return SteadyLoad.catalogReads(vip, isbns);
 	}
 
 	@Test
@@ -241,8 +201,7 @@ class FailoverIT {
 	void killOneAppReplica() {
 		String victim = stack.containers("app").get(0);
 		String prefix = "st-appkill-" + UUID.randomUUID().toString().substring(0, 8) + "-";
-		OrderStream orders = new OrderStream(prefix);
-		Thread ordering = Thread.ofPlatform().name("orders").start(orders);
+		OrderStream orders = new OrderStream(vip, isbns, prefix, Duration.ofSeconds(10)).start();
 		SteadyLoad.Run run;
 		try {
 			run = new SteadyLoad(http, readMix(), RATE).run(MIN_DURATION, MAX_DURATION, KILL_AT, Duration.ZERO,
@@ -252,52 +211,29 @@ class FailoverIT {
 					});
 		}
 		finally {
-			orders.stop.set(true);
-			join(ordering);
+			orders.stopAndJoin();
 		}
-		String db = stack.containers("db").get(0);
-		int storedForKeys = Integer
-			.parseInt(
-					stack
-						.exec(db, "psql", "-X", "-U", "postgres", "-d", "tierstack", "-Atc",
-								"SELECT count(*) FROM bookshop.purchase_order WHERE idempotency_key LIKE '" + prefix
-										+ "%'")
-						.orThrow()
-						.trimmed());
-		int distinctKeysStored = Integer.parseInt(stack
-			.exec(db, "psql", "-X", "-U", "postgres", "-d", "tierstack", "-Atc",
-					"SELECT count(DISTINCT idempotency_key) FROM bookshop.purchase_order WHERE idempotency_key LIKE '"
-							+ prefix + "%'")
-			.orThrow()
-			.trimmed());
-		Set<String> orderIds = new TreeSet<>(orders.orderIds.values());
-		long readable = orderIds.stream()
-			.filter((id) -> Http.get(http, vip, "/api/orders/" + id).statusCode() == 200)
-			.count();
-		Results.of("kill-app-replica", run, RATE)
+		Results results = orders.check(Results.of("kill-app-replica", run, RATE), new DatabaseCluster(stack), http)
 			.put("killed", stack.name(victim))
-			.put("ordersPosted", orders.keys.size())
-			.put("orderAttempts", orders.attempts)
-			.put("orderRetries", orders.attempts - orders.keys.size())
-			.put("ordersReplayed", orders.replayed)
-			.put("ordersNotCreated", orders.notCreated)
-			.put("orderLatencyP50Ms", orders.percentile(50))
-			.put("orderLatencyP99Ms", orders.percentile(99))
-			.put("ordersStoredForKeys", storedForKeys)
-			.put("distinctKeysStored", distinctKeysStored)
-			.put("distinctOrderIds", orderIds.size())
-			.put("ordersReadableByApi", readable)
 			.write();
 
 		stack.startAndWaitHealthy(victim, Duration.ofSeconds(120));
 		// The web tier re-resolves the app tier's DNS name every few seconds.
 		ComposeStack.sleep(Duration.ofSeconds(5));
 		assertThat(run.failures()).as("failed GETs").isEmpty();
+		assertOrdersStoredOnceAndReadable(orders, results);
+	}
+
+	/**
+	 * Every order key got a 201, is stored exactly once and its order is readable through
+	 * the VIP.
+	 */
+	static void assertOrdersStoredOnceAndReadable(OrderStream orders, Results results) {
 		assertThat(orders.notCreated).as("orders that never got a 201").isEmpty();
-		assertThat(storedForKeys).as("orders stored").isEqualTo(orders.keys.size());
-		assertThat(distinctKeysStored).isEqualTo(orders.keys.size());
-		assertThat(orderIds).as("one order id per key").hasSize(orders.keys.size());
-		assertThat(readable).isEqualTo(orderIds.size());
+		assertThat(results.get("ordersStoredForKeys")).as("orders stored").isEqualTo(orders.keys.size());
+		assertThat(results.get("distinctKeysStored")).isEqualTo(orders.keys.size());
+		assertThat(results.get("distinctOrderIds")).as("one order id per key").isEqualTo(orders.keys.size());
+		assertThat(results.get("ordersReadableByApi")).isEqualTo((long) orders.keys.size());
 	}
 
 	/**
@@ -412,102 +348,6 @@ class FailoverIT {
 			.filter((f) -> f.length > 17)
 			.filter((f) -> f[0].equals("web") && f[1].startsWith("web-") && f[17].startsWith("UP"))
 			.count();
-	}
-
-	private static void join(Thread thread) {
-		try {
-			thread.join(Duration.ofMinutes(2));
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-		}
-	}
-
-	/**
-	 * Orders at five per second, each with its own Idempotency-Key; a failed attempt (no
-	 * answer, or a 5xx) is retried with the same key and body, as a client should.
-	 */
-	private static final class OrderStream implements Runnable {
-
-		final AtomicBoolean stop = new AtomicBoolean();
-
-		final Set<String> keys = ConcurrentHashMap.newKeySet();
-
-		final Map<String, String> orderIds = new ConcurrentHashMap<>();
-
-		final List<String> notCreated = new ArrayList<>();
-
-		final List<Long> latencies = new ArrayList<>();
-
-		private final String prefix;
-
-		int attempts;
-
-		int replayed;
-
-		OrderStream(String prefix) {
-			this.prefix = prefix;
-		}
-
-		@Override
-		public void run() {
-			HttpClient client = Http.client();
-			for (int n = 0; n < 600 && !this.stop.get(); n++) {
-				long start = System.nanoTime();
-				String key = this.prefix + n;
-				this.keys.add(key);
-				String isbn = isbns.get(n % isbns.size());
-				HttpRequest post = Http.request(vip, "/api/orders")
-					.header("Content-Type", "application/json")
-					.header("Idempotency-Key", key)
-					.POST(HttpRequest.BodyPublishers
-						.ofString("{\"lines\":[{\"isbn\":\"" + isbn + "\",\"quantity\":1}]}"))
-					.build();
-				HttpResponse<String> created = null;
-				for (int attempt = 0; attempt < 8 && created == null; attempt++) {
-					this.attempts++;
-					try {
-						HttpResponse<String> response = client.send(post, HttpResponse.BodyHandlers.ofString());
-						if (response.statusCode() == 201) {
-							created = response;
-						}
-						else if (response.statusCode() < 500 && response.statusCode() != 429) {
-							break;
-						}
-					}
-					catch (Exception ex) {
-						// No answer: the order may or may not exist; the same key makes
-						// the retry safe.
-					}
-					if (created == null) {
-						ComposeStack.sleep(Duration.ofMillis(250));
-					}
-				}
-				if (created == null) {
-					this.notCreated.add(key);
-				}
-				else {
-					this.orderIds.put(key, Http.json(created).get("id").asString());
-					if (created.headers().firstValue("Idempotency-Replayed").isPresent()) {
-						this.replayed++;
-					}
-					this.latencies.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
-				}
-				long pause = 200 - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-				if (pause > 0) {
-					ComposeStack.sleep(Duration.ofMillis(pause));
-				}
-			}
-		}
-
-		long percentile(int p) {
-			if (this.latencies.isEmpty()) {
-				return -1;
-			}
-			List<Long> sorted = this.latencies.stream().sorted().toList();
-			return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p / 100.0 * sorted.size()) - 1));
-		}
-
 	}
 
 }

@@ -5,6 +5,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +29,8 @@ class IsolationIT {
 
 	private static ComposeStack stack;
 
+	private static String dbLeader;
+
 	private static String dbAddress;
 
 	private static String appAddress;
@@ -35,8 +38,10 @@ class IsolationIT {
 	@BeforeAll
 	static void stack(ComposeStack composeStack) {
 		stack = composeStack;
-		String db = stack.containers("db").get(0);
-		dbAddress = stack.ip(db, "data");
+		// The leader: the runtime role's DDL must be refused for lack of privileges, not
+		// because a replica is read-only.
+		dbLeader = stack.containers(new DatabaseCluster(stack).waitForLeader(Duration.ofSeconds(60))).get(0);
+		dbAddress = stack.ip(dbLeader, "data");
 		appAddress = stack.ip(stack.containers("app").get(0), "app");
 		assertThat(dbAddress).startsWith(stack.subnet("data").replace("0/24", ""));
 	}
@@ -48,14 +53,24 @@ class IsolationIT {
 			String container = stack.containers(service).get(0);
 			// Neither the name resolves nor does the address answer: no shared network,
 			// no route.
-			assertThat(canResolve(container, "db")).as(service + " resolves db").isFalse();
+			assertThat(canResolve(container, "db1")).as(service + " resolves db1").isFalse();
 			assertThat(canConnect(container, dbAddress, 5432)).as(service + " connects to db").isFalse();
 			figures.put(service + "->db", "unreachable");
 		}
 		String app = stack.containers("app").get(0);
-		assertThat(canResolve(app, "db")).isTrue();
-		assertThat(canConnect(app, "db", 5432)).as("app connects to db").isTrue();
-		figures.put("app->db", "reachable");
+		for (String member : DatabaseCluster.MEMBERS) {
+			assertThat(canResolve(app, member)).isTrue();
+			assertThat(canConnect(app, member, 5432)).as("app connects to " + member).isTrue();
+		}
+		figures.put("app->db1,db2", "reachable");
+		// The database's own traffic (replication, Patroni's API, etcd) is on the dbpeer
+		// network, which the app tier does not join.
+		String peerAddress = stack.ip(dbLeader, "dbpeer");
+		String etcdAddress = stack.ip(stack.containers("etcd1").get(0), "dbpeer");
+		assertThat(canResolve(app, "etcd1")).as("app resolves etcd1").isFalse();
+		assertThat(canConnect(app, etcdAddress, 2379)).as("app connects to etcd").isFalse();
+		assertThat(canConnect(app, peerAddress, 8008)).as("app connects to Patroni's API").isFalse();
+		figures.put("app->etcd,patroni-api", "unreachable");
 		// No tier is skipped either: a load balancer cannot talk to the app tier
 		// directly.
 		for (String lb : List.of("lb1", "lb2")) {
@@ -69,13 +84,13 @@ class IsolationIT {
 
 	@Test
 	void internalNetworksReachNothingBeyondTheirOwnMembers() {
-		for (String network : List.of("app", "data")) {
+		for (String network : List.of("app", "data", "dbpeer")) {
 			assertThat(stack.inspectNetwork(network, "{{.Internal}}")).as(network + " internal").isEqualTo("true");
 		}
 		String lbEdge = stack.ip(stack.containers("lb1").get(0), "edge");
 		String webOnWeb = stack.ip(stack.containers("web").get(0), "web");
 		Map<String, Object> figures = new LinkedHashMap<>();
-		for (String service : List.of("app", "db")) {
+		for (String service : List.of("app", "db1", "etcd1")) {
 			String container = stack.containers(service).get(0);
 			assertThat(canConnect(container, lbEdge, 80)).as(service + " -> lb1 on the edge network").isFalse();
 			assertThat(canConnect(container, webOnWeb, 8080)).as(service + " -> web on the web network").isFalse();
@@ -108,7 +123,7 @@ class IsolationIT {
 
 	@Test
 	void theAppTiersDatabaseRoleCannotChangeTheSchema() {
-		String db = stack.containers("db").get(0);
+		String db = dbLeader;
 		for (String ddl : List.of("CREATE TABLE bookshop.intruder (id int)",
 				"ALTER TABLE bookshop.book ADD COLUMN x int", "DROP TABLE bookshop.order_line",
 				"CREATE TABLE public.intruder (id int)", "TRUNCATE bookshop.book")) {

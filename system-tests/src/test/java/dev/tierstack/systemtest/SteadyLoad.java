@@ -50,6 +50,19 @@ final class SteadyLoad {
 
 	private static final long MAX_LATENESS_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
+	/**
+	 * A scenario starts only when the stack has served one window of the stream with no
+	 * failure and a p99 under {@link #STEADY_P99}: a node killed or restarted by the
+	 * scenario before comes back cold, and a stack that is still catching up has no
+	 * margin for the next node to go.
+	 */
+	static final Duration STEADY_WINDOW = Duration.ofSeconds(5);
+
+	static final Duration STEADY_P99 = Duration.ofMillis(500);
+
+	/** After this long the scenario starts anyway, steady or not; the results say so. */
+	static final Duration STEADY_MAX_WAIT = Duration.ofSeconds(90);
+
 	private final HttpClient client;
 
 	private final LongFunction<HttpRequest> requests;
@@ -60,6 +73,46 @@ final class SteadyLoad {
 		this.client = client;
 		this.requests = requests;
 		this.ratePerSecond = ratePerSecond;
+	}
+
+	/**
+	 * What the scenarios' stream asks for through the VIP: catalog search, a book, the
+	 * catalog page, a book page.
+	 */
+	static LongFunction<HttpRequest> catalogReads(String vip, List<String> isbns) {
+		return (i) -> {
+			String isbn = isbns.get((int) (i % isbns.size()));
+			String path = switch ((int) (i % 4)) {
+				case 0 -> "/api/books?q=" + isbn.substring(9) + "&size=5";
+				case 1 -> "/api/books/" + isbn;
+				case 2 -> "/?page=" + (i % 50);
+				default -> "/books/" + isbn;
+			};
+			return Http.request(vip, path).GET().build();
+		};
+	}
+
+	/**
+	 * Runs the stream in windows of {@link #STEADY_WINDOW} until one is steady, and
+	 * records how long that took under {@code name}.
+	 */
+	static void untilSteady(HttpClient client, LongFunction<HttpRequest> requests, int rate, String name) {
+		List<String> windows = new ArrayList<>();
+		long start = System.nanoTime();
+		boolean steady = false;
+		while (!steady && System.nanoTime() - start < STEADY_MAX_WAIT.toNanos()) {
+			Run window = new SteadyLoad(client, requests, rate).run(STEADY_WINDOW, STEADY_WINDOW, Duration.ZERO,
+					Duration.ZERO, null);
+			Results figures = Results.of("steady-window", window, rate);
+			double p99 = (double) figures.get("latencyP99Ms");
+			windows.add(figures.get("failedOfTotal") + " failed, p99 " + p99 + " ms");
+			steady = window.failures().isEmpty() && p99 < STEADY_P99.toMillis();
+		}
+		Results.of(name)
+			.put("steady", steady)
+			.put("waitedMs", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start))
+			.put("windows", windows)
+			.write();
 	}
 
 	/**

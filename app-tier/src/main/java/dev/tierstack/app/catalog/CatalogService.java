@@ -1,19 +1,24 @@
 package dev.tierstack.app.catalog;
 
+import dev.tierstack.app.system.DatabaseUnavailable;
 import dev.tierstack.app.system.NotFoundException;
 
 import org.springframework.data.domain.Page;
 import org.springframework.data.domain.PageRequest;
 import org.springframework.data.domain.Sort;
+import org.springframework.resilience.annotation.Retryable;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
 /**
  * Reads the catalog. Read-only transactions: no dirty checking, and a replica may serve
- * them.
+ * them. A read that meets a broken connection (its database member died or restarted) is
+ * tried again in a new transaction, on a connection the pool has checked or opened anew,
+ * which the driver opens to whichever member is up: a failover costs a reader nothing.
  */
 @Service
 @Transactional(readOnly = true)
+@Retryable(predicate = DatabaseUnavailable.class, maxRetries = 2, delay = 50, jitter = 25)
 public class CatalogService {
 
 	// Title alone is not unique; the ISBN makes the order total, so pages never overlap.

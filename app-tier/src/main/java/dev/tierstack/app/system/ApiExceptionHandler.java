@@ -84,6 +84,9 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 
 	@ExceptionHandler(Exception.class)
 	ResponseEntity<ProblemDetail> handleUnexpected(Exception ex) {
+		if (DatabaseUnavailable.isCause(ex)) {
+			return handleDatabaseUnavailable(ex);
+		}
 		log.error("Unexpected error", ex);
 		return problem(HttpStatus.INTERNAL_SERVER_ERROR,
 				ProblemType.INTERNAL_ERROR.problem(HttpStatus.INTERNAL_SERVER_ERROR, "An unexpected error occurred."));

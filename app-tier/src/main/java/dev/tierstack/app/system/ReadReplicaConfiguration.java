@@ -1,5 +1,7 @@
 package dev.tierstack.app.system;
 
+import java.time.Duration;
+
 import javax.sql.DataSource;
 
 import com.zaxxer.hikari.HikariDataSource;
@@ -40,6 +42,8 @@ class ReadReplicaConfiguration {
 		}
 		HikariDataSource replica = pool(properties, replicaUrl, "app-read", environment);
 		replica.setReadOnly(true);
+		replica.setMaxLifetime(
+				environment.getProperty("app.db.read-max-lifetime", Duration.class, Duration.ofMinutes(30)).toMillis());
 		return new ReadWriteDataSource(primary, replica);
 	}
 

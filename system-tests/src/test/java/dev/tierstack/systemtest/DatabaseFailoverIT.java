@@ -1,0 +1,348 @@
+package dev.tierstack.systemtest;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongFunction;
+
+import dev.tierstack.db.testsupport.EnabledIfDockerAvailable;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+import tools.jackson.databind.JsonNode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The database tier under the same stream of catalog reads as {@link FailoverIT}, plus
+ * keyed orders at five per second whose client retries a 503 or a lost answer with the
+ * same key: the primary killed, the old primary back, a planned switchover, the replica
+ * killed, etcd members killed. Throughout, every member is asked every 100 ms whether it
+ * accepts writes: never more than one may.
+ */
+@EnabledIfDockerAvailable
+@ExtendWith(StackExtension.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Order(4)
+class DatabaseFailoverIT {
+
+	static final int RATE = FailoverIT.RATE;
+
+	static final Duration KILL_AT = Duration.ofSeconds(5);
+
+	static final Duration MAX_DURATION = Duration.ofMinutes(3);
+
+	/** How long an order's client keeps retrying it with the same key. */
+	static final Duration ORDER_RETRY_WINDOW = Duration.ofSeconds(60);
+
+	private static ComposeStack stack;
+
+	private static DatabaseCluster database;
+
+	private static DatabaseCluster.WritableSampler writable;
+
+	private static String vip;
+
+	private static HttpClient http;
+
+	private static List<String> isbns;
+
+	/** The member killed by the first scenario, started again by the second. */
+	private static String killedPrimary;
+
+	@BeforeAll
+	static void stack(ComposeStack composeStack) {
+		stack = composeStack;
+		database = new DatabaseCluster(stack);
+		vip = "http://" + stack.vip();
+		http = Http.client();
+		isbns = Http.isbnsInStock(http, vip, 200);
+		database.waitForLeader(Duration.ofSeconds(60));
+		writable = new DatabaseCluster.WritableSampler(database).start();
+	}
+
+	@AfterAll
+	static void stopSampling() {
+		if (writable != null) {
+			writable.close();
+			Results.of("db-members-accepting-writes").put("sampling", writable.figures()).write();
+		}
+	}
+
+	@BeforeEach
+	void untilSteady(TestInfo test) {
+		SteadyLoad.untilSteady(http, reads(), RATE, "steady-before-db-" + test.getTestMethod().orElseThrow().getName());
+	}
+
+	@AfterEach
+	void neverTwoMembersAcceptWrites() {
+		assertThat(writable.instantsWithTwoWritable()).as("instants at which both members accepted writes").isZero();
+	}
+
+	private static LongFunction<HttpRequest> reads() {
+		return SteadyLoad.catalogReads(vip, isbns);
+	}
+
+	private static OrderStream orders(String scenario) {
+		return new OrderStream(vip, isbns, "st-" + scenario + "-" + UUID.randomUUID().toString().substring(0, 8) + "-",
+				ORDER_RETRY_WINDOW)
+			.start();
+	}
+
+	private static String other(String member) {
+		return member.equals("db1") ? "db2" : "db1";
+	}
+
+	/**
+	 * The catalog on the replica, the orders on the primary: transactions committed on
+	 * each member while only the catalog is read, then the replica's lag under orders.
+	 */
+	@Test
+	@Order(1)
+	void theReplicaServesTheCatalog() {
+		String leader = database.waitForLeader(Duration.ofSeconds(30));
+		String replica = other(leader);
+		long leaderBefore = database.commits(leader);
+		long replicaBefore = database.commits(replica);
+		SteadyLoad.Run readsOnly = new SteadyLoad(http, reads(), RATE).run(Duration.ofSeconds(10),
+				Duration.ofSeconds(10), Duration.ZERO, Duration.ZERO, null);
+		long onLeader = database.commits(leader) - leaderBefore;
+		long onReplica = database.commits(replica) - replicaBefore;
+		double replicaShare = (double) onReplica / Math.max(1, onLeader + onReplica);
+
+		OrderStream orders = orders("lag");
+		List<Long> lagBytes = new ArrayList<>();
+		long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+		while (System.nanoTime() < end) {
+			JsonNode member = database.members().get(replica);
+			if (member != null && member.path("lag").isNumber()) {
+				lagBytes.add(member.get("lag").asLong());
+			}
+			ComposeStack.sleep(Duration.ofMillis(250));
+		}
+		orders.stopAndJoin();
+		Results results = orders.check(Results.of("db-replica-serves-catalog", readsOnly, RATE), database, http)
+			.put("leader", leader)
+			.put("catalogCommitsOnLeader", onLeader)
+			.put("catalogCommitsOnReplica", onReplica)
+			.put("catalogShareOnReplica", Math.round(replicaShare * 1000) / 1000.0)
+			.put("replicaLagSamplesUnderOrders", lagBytes.size())
+			.put("replicaLagMaxBytes", lagBytes.stream().mapToLong(Long::longValue).max().orElse(-1))
+			.put("replicaRole", database.members().get(replica).get("role").asString())
+			.write();
+		assertThat(readsOnly.failures()).isEmpty();
+		assertThat(replicaShare).as("share of catalog transactions on the replica").isGreaterThan(0.9);
+		assertThat(database.members().get(replica).get("role").asString()).isEqualTo("sync_standby");
+		FailoverIT.assertOrdersStoredOnceAndReadable(orders, results);
+	}
+
+	@Test
+	@Order(2)
+	void killThePrimary() {
+		String leader = database.waitForLeader(Duration.ofSeconds(30));
+		String container = database.container(leader);
+		OrderStream orders = orders("dbkill");
+		long[] newLeaderAt = new long[1];
+		SteadyLoad.Run run;
+		try {
+			run = new SteadyLoad(http, reads(), RATE).run(Duration.ofSeconds(20), MAX_DURATION, KILL_AT,
+					Duration.ofSeconds(3), (event) -> {
+						stack.kill(container);
+						event.set(stack.diedAtNanos(container));
+						waitForNewLeader(leader);
+						newLeaderAt[0] = System.nanoTime();
+						waitForAnOrderAcknowledgedAfter(orders, event.get());
+					});
+		}
+		finally {
+			orders.stopAndJoin();
+		}
+		killedPrimary = leader;
+		long writeGap = orders.writeGapMillis(run.eventNanos());
+		Results results = orders.check(Results.of("db-kill-primary", run, RATE), database, http)
+			.put("killed", leader)
+			.put("newLeader", database.leader())
+			.put("killToNewLeaderMs", TimeUnit.NANOSECONDS.toMillis(newLeaderAt[0] - run.eventNanos()))
+			.put("writeGapMs", writeGap)
+			.write();
+		assertThat(run.failures()).as("failed reads").isEmpty();
+		FailoverIT.assertOrdersStoredOnceAndReadable(orders, results);
+		assertThat(database.leader()).isEqualTo(other(leader));
+		assertThat(writeGap).as("kill to the first acknowledged new order (ms)").isBetween(0L, 25_000L);
+	}
+
+	@Test
+	@Order(3)
+	void theOldPrimaryRejoinsAsAReplica() {
+		assertThat(killedPrimary).as("the primary killed by the scenario before").isNotNull();
+		String container = database.container(killedPrimary);
+		long[] lagZeroMs = new long[1];
+		SteadyLoad.Run run = new SteadyLoad(http, reads(), RATE).run(Duration.ofSeconds(10), MAX_DURATION,
+				Duration.ofSeconds(2), Duration.ofSeconds(2), (event) -> {
+					event.set(System.nanoTime());
+					Proc.docker(Duration.ofSeconds(60), "start", container).orThrow();
+					lagZeroMs[0] = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - event.get())
+							+ database.waitUntilStreamingWithoutLag(killedPrimary, Duration.ofSeconds(60)).toMillis();
+				});
+		Map<String, JsonNode> members = database.members();
+		List<String> rewind = stack.logLines(container, java.time.Instant.now().minusSeconds(120),
+				java.util.regex.Pattern.compile("rewind|timeline", java.util.regex.Pattern.CASE_INSENSITIVE));
+		Results.of("db-old-primary-rejoins", run, RATE)
+			.put("member", killedPrimary)
+			.put("startToStreamingWithoutLagMs", lagZeroMs[0])
+			.put("members", members.toString())
+			.put("rewindLogLines", rewind)
+			.write();
+		assertThat(run.failures()).as("failed reads").isEmpty();
+		assertThat(members.get(killedPrimary).get("role").asString()).isNotEqualTo("leader");
+		assertThat(lagZeroMs[0]).as("start to streaming without lag (ms)").isLessThan(30_000L);
+	}
+
+	@Test
+	@Order(4)
+	void plannedSwitchover() {
+		String leader = database.waitForLeader(Duration.ofSeconds(30));
+		String candidate = other(leader);
+		database.waitUntilStreamingWithoutLag(candidate, Duration.ofSeconds(30));
+		OrderStream orders = orders("switchover");
+		SteadyLoad.Run run;
+		try {
+			run = new SteadyLoad(http, reads(), RATE).run(Duration.ofSeconds(15), MAX_DURATION, KILL_AT,
+					Duration.ofSeconds(3), (event) -> {
+						event.set(System.nanoTime());
+						stack
+							.exec(database.container(leader), "patronictl", "switchover", "--leader", leader,
+									"--candidate", candidate, "--force")
+							.orThrow();
+						waitForNewLeader(leader);
+						waitForAnOrderAcknowledgedAfter(orders, event.get());
+					});
+		}
+		finally {
+			orders.stopAndJoin();
+		}
+		long writeGap = orders.writeGapMillis(run.eventNanos());
+		Results results = orders.check(Results.of("db-switchover", run, RATE), database, http)
+			.put("from", leader)
+			.put("to", database.leader())
+			.put("writeGapMs", writeGap)
+			.write();
+		assertThat(run.failures()).as("failed reads").isEmpty();
+		FailoverIT.assertOrdersStoredOnceAndReadable(orders, results);
+		assertThat(database.leader()).isEqualTo(candidate);
+		assertThat(writeGap).as("switchover to the first acknowledged new order (ms)").isBetween(0L, 3_000L);
+		database.waitUntilStreamingWithoutLag(leader, Duration.ofSeconds(60));
+	}
+
+	@Test
+	@Order(5)
+	void killTheReplica() {
+		String leader = database.waitForLeader(Duration.ofSeconds(30));
+		String replica = other(leader);
+		String container = database.container(replica);
+		OrderStream orders = orders("replicakill");
+		SteadyLoad.Run run;
+		try {
+			run = new SteadyLoad(http, reads(), RATE).run(Duration.ofSeconds(20), MAX_DURATION, KILL_AT, Duration.ZERO,
+					(event) -> {
+						event.set(System.nanoTime());
+						stack.kill(container);
+					});
+		}
+		finally {
+			orders.stopAndJoin();
+		}
+		Results results = orders.check(Results.of("db-kill-replica", run, RATE), database, http)
+			.put("killed", replica)
+			.put("orderAcksAfterKill", orders.acks.stream().filter((ack) -> ack.sentNanos() > run.eventNanos()).count())
+			.write();
+		Proc.docker(Duration.ofSeconds(60), "start", container).orThrow();
+		Duration rejoined = database.waitUntilStreamingWithoutLag(replica, Duration.ofSeconds(60));
+		results.put("startToStreamingWithoutLagMs", rejoined.toMillis()).write();
+		assertThat(run.failures()).as("failed reads").isEmpty();
+		FailoverIT.assertOrdersStoredOnceAndReadable(orders, results);
+		assertThat(database.leader()).isEqualTo(leader);
+	}
+
+	@Test
+	@Order(6)
+	void killOneEtcdMember() {
+		etcdScenario("db-kill-one-etcd", List.of("etcd1"), Duration.ofSeconds(15));
+	}
+
+	/**
+	 * Two of three: no quorum, so the cluster state can change no more (no failover, no
+	 * switchover), but with Patroni's failsafe mode the leader keeps its role while it
+	 * reaches every other member, so reads and orders go on.
+	 */
+	@Test
+	@Order(7)
+	void loseTwoEtcdMembers() {
+		etcdScenario("db-lose-two-etcd", List.of("etcd1", "etcd2"), Duration.ofSeconds(30));
+	}
+
+	private void etcdScenario(String name, List<String> victims, Duration duration) {
+		String leader = database.waitForLeader(Duration.ofSeconds(30));
+		List<String> containers = victims.stream().map((service) -> stack.containers(service).get(0)).toList();
+		OrderStream orders = orders(name.substring(3));
+		SteadyLoad.Run run;
+		try {
+			run = new SteadyLoad(http, reads(), RATE).run(duration, MAX_DURATION, KILL_AT, Duration.ZERO, (event) -> {
+				event.set(System.nanoTime());
+				containers.forEach(stack::kill);
+			});
+		}
+		finally {
+			orders.stopAndJoin();
+		}
+		String leaderDuring = database.leader();
+		for (String container : containers) {
+			Proc.docker(Duration.ofSeconds(60), "start", container).orThrow();
+		}
+		for (String container : containers) {
+			stack.waitHealthy(container, Duration.ofSeconds(60));
+		}
+		Results results = orders.check(Results.of(name, run, RATE), database, http)
+			.put("killed", victims)
+			.put("leaderBefore", leader)
+			.put("leaderAtEnd", leaderDuring)
+			.put("orderAcksAfterKill", orders.acks.stream().filter((ack) -> ack.sentNanos() > run.eventNanos()).count())
+			.write();
+		assertThat(run.failures()).as("failed reads").isEmpty();
+		FailoverIT.assertOrdersStoredOnceAndReadable(orders, results);
+		assertThat(database.waitForLeader(Duration.ofSeconds(30))).isEqualTo(leader);
+	}
+
+	private static void waitForNewLeader(String oldLeader) {
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+		while (true) {
+			String leader = database.leader();
+			if (leader != null && !leader.equals(oldLeader)) {
+				return;
+			}
+			assertThat(System.nanoTime()).as("a new leader instead of " + oldLeader).isLessThan(deadline);
+			ComposeStack.sleep(Duration.ofMillis(100));
+		}
+	}
+
+	private static void waitForAnOrderAcknowledgedAfter(OrderStream orders, long eventNanos) {
+		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+		while (orders.writeGapMillis(eventNanos) < 0) {
+			assertThat(System.nanoTime()).as("an order acknowledged after the event").isLessThan(deadline);
+			ComposeStack.sleep(Duration.ofMillis(100));
+		}
+	}
+
+}

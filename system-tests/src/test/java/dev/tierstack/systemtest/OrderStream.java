@@ -1,0 +1,182 @@
+package dev.tierstack.systemtest;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Orders at five per second through the VIP, each with its own Idempotency-Key; a failed
+ * attempt (no answer, or a 5xx or 429) is retried with the same key and body, as a client
+ * should, until the order is acknowledged (201) or {@code retryWindow} has passed since
+ * its first attempt. Runs on its own thread until stopped.
+ */
+final class OrderStream implements Runnable {
+
+	/** One 201: when its attempt left and when the answer came, on the nanoTime scale. */
+	record Ack(String key, long sentNanos, long doneNanos) {
+	}
+
+	final AtomicBoolean stop = new AtomicBoolean();
+
+	final Set<String> keys = ConcurrentHashMap.newKeySet();
+
+	final Map<String, String> orderIds = new ConcurrentHashMap<>();
+
+	final List<String> notCreated = Collections.synchronizedList(new ArrayList<>());
+
+	final List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
+
+	final List<Ack> acks = Collections.synchronizedList(new ArrayList<>());
+
+	private final String vip;
+
+	private final List<String> isbns;
+
+	private final String prefix;
+
+	private final Duration retryWindow;
+
+	private Thread thread;
+
+	volatile int attempts;
+
+	volatile int replayed;
+
+	OrderStream(String vip, List<String> isbns, String prefix, Duration retryWindow) {
+		this.vip = vip;
+		this.isbns = isbns;
+		this.prefix = prefix;
+		this.retryWindow = retryWindow;
+	}
+
+	OrderStream start() {
+		this.thread = Thread.ofPlatform().name("orders").start(this);
+		return this;
+	}
+
+	/** Stops sending new orders and waits for the one under way (and its retries). */
+	void stopAndJoin() {
+		this.stop.set(true);
+		try {
+			this.thread.join(this.retryWindow.plusSeconds(30));
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+	@Override
+	public void run() {
+		HttpClient client = Http.client();
+		for (int n = 0; n < 2_000 && !this.stop.get(); n++) {
+			long start = System.nanoTime();
+			String key = this.prefix + n;
+			this.keys.add(key);
+			String isbn = this.isbns.get(n % this.isbns.size());
+			HttpRequest post = Http.request(this.vip, "/api/orders")
+				.header("Content-Type", "application/json")
+				.header("Idempotency-Key", key)
+				.POST(HttpRequest.BodyPublishers.ofString("{\"lines\":[{\"isbn\":\"" + isbn + "\",\"quantity\":1}]}"))
+				.build();
+			HttpResponse<String> created = null;
+			while (created == null && System.nanoTime() - start < this.retryWindow.toNanos()) {
+				this.attempts++;
+				long sent = System.nanoTime();
+				try {
+					HttpResponse<String> response = client.send(post, HttpResponse.BodyHandlers.ofString());
+					if (response.statusCode() == 201) {
+						created = response;
+						this.acks.add(new Ack(key, sent, System.nanoTime()));
+					}
+					else if (response.statusCode() < 500 && response.statusCode() != 429) {
+						break;
+					}
+				}
+				catch (Exception ex) {
+					// No answer: the order may or may not exist; the same key makes the
+					// retry safe.
+				}
+				if (created == null) {
+					ComposeStack.sleep(Duration.ofMillis(250));
+				}
+			}
+			if (created == null) {
+				this.notCreated.add(key);
+			}
+			else {
+				this.orderIds.put(key, Http.json(created).get("id").asString());
+				if (created.headers().firstValue("Idempotency-Replayed").isPresent()) {
+					this.replayed++;
+				}
+				this.latencies.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+			}
+			long pause = 200 - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+			if (pause > 0) {
+				ComposeStack.sleep(Duration.ofMillis(pause));
+			}
+		}
+	}
+
+	/**
+	 * From {@code eventNanos} to the first acknowledgement of an attempt sent after it:
+	 * how long a new order could not be placed.
+	 */
+	long writeGapMillis(long eventNanos) {
+		synchronized (this.acks) {
+			return this.acks.stream()
+				.filter((ack) -> ack.sentNanos() >= eventNanos)
+				.mapToLong(Ack::doneNanos)
+				.min()
+				.stream()
+				.map((done) -> TimeUnit.NANOSECONDS.toMillis(done - eventNanos))
+				.findFirst()
+				.orElse(-1);
+		}
+	}
+
+	long percentile(int p) {
+		List<Long> sorted;
+		synchronized (this.latencies) {
+			if (this.latencies.isEmpty()) {
+				return -1;
+			}
+			sorted = this.latencies.stream().sorted().toList();
+		}
+		return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p / 100.0 * sorted.size()) - 1));
+	}
+
+	/**
+	 * What became of the orders, checked against the database: each key stored exactly
+	 * once, each acknowledged order readable through the VIP.
+	 */
+	Results check(Results results, DatabaseCluster database, HttpClient http) {
+		int stored = database.countOrders(this.prefix);
+		int distinctKeys = database.countDistinctOrderKeys(this.prefix);
+		Set<String> ids = Set.copyOf(this.orderIds.values());
+		long readable = ids.stream()
+			.filter((id) -> Http.get(http, this.vip, "/api/orders/" + id).statusCode() == 200)
+			.count();
+		return results.put("ordersPosted", this.keys.size())
+			.put("ordersAcknowledged", this.orderIds.size())
+			.put("orderAttempts", this.attempts)
+			.put("orderRetries", this.attempts - this.keys.size())
+			.put("ordersReplayed", this.replayed)
+			.put("ordersNotCreated", List.copyOf(this.notCreated))
+			.put("orderLatencyP50Ms", percentile(50))
+			.put("orderLatencyP99Ms", percentile(99))
+			.put("ordersStoredForKeys", stored)
+			.put("distinctKeysStored", distinctKeys)
+			.put("distinctOrderIds", ids.size())
+			.put("ordersReadableByApi", readable);
+	}
+
+}
