@@ -180,7 +180,8 @@ class DatabaseFailoverIT {
 		assertThat(run.failures()).as("failed reads").isEmpty();
 		FailoverIT.assertOrdersStoredOnceAndReadable(orders, results);
 		assertThat(database.leader()).isEqualTo(other(leader));
-		// The target is 25 s; Patroni's 20 s leader ttl alone takes 18-20 of them, and the
+		// The target is 25 s; Patroni's 20 s leader ttl alone takes 18-20 of them, and
+		// the
 		// results record each run's figure. Asserted here: the failover happens at all,
 		// within the ttl plus a margin for the host's load.
 		assertThat(writeGap).as("kill to the first acknowledged new order (ms)").isBetween(0L, 30_000L);
@@ -210,7 +211,8 @@ class DatabaseFailoverIT {
 			.write();
 		assertThat(run.failures()).as("failed reads").isEmpty();
 		assertThat(members.get(killedPrimary).get("role").asString()).isNotEqualTo("leader");
-		// The target is 30 s; the results record each run's figure (pg_rewind's share is in
+		// The target is 30 s; the results record each run's figure (pg_rewind's share is
+		// in
 		// the member's log lines).
 		assertThat(lagZeroMs[0]).as("start to streaming without lag (ms)").isLessThan(60_000L);
 	}
