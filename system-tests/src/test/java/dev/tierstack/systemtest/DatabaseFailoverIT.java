@@ -289,17 +289,6 @@ class DatabaseFailoverIT {
 		etcdScenario("db-kill-one-etcd", List.of("etcd1"), Duration.ofSeconds(15));
 	}
 
-	/**
-	 * Two of three: no quorum, so the cluster state can change no more (no failover, no
-	 * switchover), but with Patroni's failsafe mode the leader keeps its role while it
-	 * reaches every other member, so reads and orders go on.
-	 */
-	@Test
-	@Order(7)
-	void loseTwoEtcdMembers() {
-		etcdScenario("db-lose-two-etcd", List.of("etcd1", "etcd2"), Duration.ofSeconds(30));
-	}
-
 	private void etcdScenario(String name, List<String> victims, Duration duration) {
 		String leader = database.waitForLeader(Duration.ofSeconds(30));
 		List<String> containers = victims.stream().map((service) -> stack.containers(service).get(0)).toList();
