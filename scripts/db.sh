@@ -43,12 +43,8 @@ status)
 	"${compose[@]}" exec -T "$member" patronictl list
 	;;
 switchover)
-	leader=$("${compose[@]}" exec -T "$member" patronictl list -f json |
-		python3 -c 'import json,sys; print(next((m["Member"] for m in json.load(sys.stdin) if m["Role"] == "Leader"), ""))')
-	[ -n "$leader" ] || { echo "[db] the cluster has no leader right now: nothing to switch over" >&2; exit 1; }
-	candidate=$([ "$leader" = db1 ] && echo db2 || echo db1)
-	echo "[db] switching over from $leader to $candidate"
-	"${compose[@]}" exec -T "$member" patronictl switchover --leader "$leader" --candidate "$candidate" --force
+	# Patroni picks the leader and the healthiest replica itself; it refuses when there is none.
+	"${compose[@]}" exec -T "$member" patronictl switchover --force
 	"${compose[@]}" exec -T "$member" patronictl list
 	;;
 *) usage ;;

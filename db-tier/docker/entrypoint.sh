@@ -239,8 +239,7 @@ bootstrap:
         max_standby_streaming_delay: 5s
         wal_keep_size: 256MB
         # A former leader rewinds from the last checkpoint both members share: frequent
-        # checkpoints keep what pg_rewind copies small (from the first one after the bootstrap
-        # it copied the seeded catalog: 14 s).
+        # checkpoints keep what pg_rewind copies small.
         checkpoint_timeout: 1min
   initdb:
     - encoding: UTF8

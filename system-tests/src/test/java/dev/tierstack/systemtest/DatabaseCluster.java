@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -35,6 +36,8 @@ final class DatabaseCluster {
 
 	private final String password;
 
+	private final Map<String, String> containers = new ConcurrentHashMap<>();
+
 	DatabaseCluster(ComposeStack stack) {
 		this.stack = stack;
 		try {
@@ -46,8 +49,9 @@ final class DatabaseCluster {
 		}
 	}
 
+	/** A member's container: the same id across kills and starts, so asked once. */
 	String container(String member) {
-		return this.stack.containers(member).get(0);
+		return this.containers.computeIfAbsent(member, (service) -> this.stack.containers(service).get(0));
 	}
 
 	/**

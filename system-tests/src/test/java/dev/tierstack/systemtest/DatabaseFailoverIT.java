@@ -3,12 +3,15 @@ package dev.tierstack.systemtest;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongFunction;
+import java.util.regex.Pattern;
 
 import dev.tierstack.db.testsupport.EnabledIfDockerAvailable;
 import org.junit.jupiter.api.AfterAll;
@@ -101,6 +104,33 @@ class DatabaseFailoverIT {
 			.start();
 	}
 
+	/** What a scenario does to the database, with the order stream it runs beside. */
+	interface DatabaseAction {
+
+		void run(OrderStream orders, AtomicLong eventNanos) throws Exception;
+
+	}
+
+	record UnderLoad(SteadyLoad.Run run, OrderStream orders) {
+	}
+
+	/**
+	 * The read stream and the order stream, with the action {@link #KILL_AT} after the
+	 * start; the streams run at least {@code minDuration}, and {@code tail} after the
+	 * action has finished.
+	 */
+	private static UnderLoad underLoad(String name, Duration minDuration, Duration tail, DatabaseAction action) {
+		OrderStream orders = orders(name);
+		try {
+			SteadyLoad.Run run = new SteadyLoad(http, reads(), RATE).run(minDuration, MAX_DURATION, KILL_AT, tail,
+					(event) -> action.run(orders, event));
+			return new UnderLoad(run, orders);
+		}
+		finally {
+			orders.stopAndJoin();
+		}
+	}
+
 	private static String other(String member) {
 		return member.equals("db1") ? "db2" : "db1";
 	}
@@ -153,22 +183,16 @@ class DatabaseFailoverIT {
 	void killThePrimary() {
 		String leader = database.waitForLeader(Duration.ofSeconds(30));
 		String container = database.container(leader);
-		OrderStream orders = orders("dbkill");
 		long[] newLeaderAt = new long[1];
-		SteadyLoad.Run run;
-		try {
-			run = new SteadyLoad(http, reads(), RATE).run(Duration.ofSeconds(20), MAX_DURATION, KILL_AT,
-					Duration.ofSeconds(3), (event) -> {
-						stack.kill(container);
-						event.set(stack.diedAtNanos(container));
-						waitForNewLeader(leader);
-						newLeaderAt[0] = System.nanoTime();
-						waitForAnOrderAcknowledgedAfter(orders, event.get());
-					});
-		}
-		finally {
-			orders.stopAndJoin();
-		}
+		UnderLoad scenario = underLoad("dbkill", Duration.ofSeconds(20), Duration.ofSeconds(3), (orders, event) -> {
+			stack.kill(container);
+			event.set(stack.diedAtNanos(container));
+			waitForNewLeader(leader);
+			newLeaderAt[0] = System.nanoTime();
+			waitForAnOrderAcknowledgedAfter(orders, event.get());
+		});
+		SteadyLoad.Run run = scenario.run();
+		OrderStream orders = scenario.orders();
 		killedPrimary = leader;
 		long writeGap = orders.writeGapMillis(run.eventNanos());
 		Results results = orders.check(Results.of("db-kill-primary", run, RATE), database, http)
@@ -180,10 +204,9 @@ class DatabaseFailoverIT {
 		assertThat(run.failures()).as("failed reads").isEmpty();
 		FailoverIT.assertOrdersStoredOnceAndReadable(orders, results);
 		assertThat(database.leader()).isEqualTo(other(leader));
-		// The target is 25 s; Patroni's 20 s leader ttl alone takes 18-20 of them, and
-		// the
-		// results record each run's figure. Asserted here: the failover happens at all,
-		// within the ttl plus a margin for the host's load.
+		// The target is 25 s, of which Patroni's 20 s leader ttl alone takes 18-20; the
+		// results record each run's figure. Asserted: a failover within the ttl plus a
+		// margin for the host's load.
 		assertThat(writeGap).as("kill to the first acknowledged new order (ms)").isBetween(0L, 30_000L);
 	}
 
@@ -201,8 +224,8 @@ class DatabaseFailoverIT {
 							+ database.waitUntilStreamingWithoutLag(killedPrimary, Duration.ofSeconds(60)).toMillis();
 				});
 		Map<String, JsonNode> members = database.members();
-		List<String> rewind = stack.logLines(container, java.time.Instant.now().minusSeconds(120),
-				java.util.regex.Pattern.compile("rewind|timeline", java.util.regex.Pattern.CASE_INSENSITIVE));
+		List<String> rewind = stack.logLines(container, Instant.now().minusSeconds(120),
+				Pattern.compile("rewind|timeline", Pattern.CASE_INSENSITIVE));
 		Results.of("db-old-primary-rejoins", run, RATE)
 			.put("member", killedPrimary)
 			.put("startToStreamingWithoutLagMs", lagZeroMs[0])
@@ -211,10 +234,7 @@ class DatabaseFailoverIT {
 			.write();
 		assertThat(run.failures()).as("failed reads").isEmpty();
 		assertThat(members.get(killedPrimary).get("role").asString()).isNotEqualTo("leader");
-		// The target is 30 s; the results record each run's figure (pg_rewind's share is
-		// in
-		// the member's log lines).
-		assertThat(lagZeroMs[0]).as("start to streaming without lag (ms)").isLessThan(60_000L);
+		assertThat(lagZeroMs[0]).as("start to streaming without lag (ms)").isLessThan(30_000L);
 	}
 
 	@Test
@@ -223,23 +243,17 @@ class DatabaseFailoverIT {
 		String leader = database.waitForLeader(Duration.ofSeconds(30));
 		String candidate = other(leader);
 		database.waitUntilStreamingWithoutLag(candidate, Duration.ofSeconds(30));
-		OrderStream orders = orders("switchover");
-		SteadyLoad.Run run;
-		try {
-			run = new SteadyLoad(http, reads(), RATE).run(Duration.ofSeconds(15), MAX_DURATION, KILL_AT,
-					Duration.ofSeconds(3), (event) -> {
-						event.set(System.nanoTime());
-						stack
-							.exec(database.container(leader), "patronictl", "switchover", "--leader", leader,
-									"--candidate", candidate, "--force")
-							.orThrow();
-						waitForNewLeader(leader);
-						waitForAnOrderAcknowledgedAfter(orders, event.get());
-					});
-		}
-		finally {
-			orders.stopAndJoin();
-		}
+		UnderLoad scenario = underLoad("switchover", Duration.ofSeconds(15), Duration.ofSeconds(3), (orders, event) -> {
+			event.set(System.nanoTime());
+			stack
+				.exec(database.container(leader), "patronictl", "switchover", "--leader", leader, "--candidate",
+						candidate, "--force")
+				.orThrow();
+			waitForNewLeader(leader);
+			waitForAnOrderAcknowledgedAfter(orders, event.get());
+		});
+		SteadyLoad.Run run = scenario.run();
+		OrderStream orders = scenario.orders();
 		long writeGap = orders.writeGapMillis(run.eventNanos());
 		Results results = orders.check(Results.of("db-switchover", run, RATE), database, http)
 			.put("from", leader)
@@ -259,18 +273,12 @@ class DatabaseFailoverIT {
 		String leader = database.waitForLeader(Duration.ofSeconds(30));
 		String replica = other(leader);
 		String container = database.container(replica);
-		OrderStream orders = orders("replicakill");
-		SteadyLoad.Run run;
-		try {
-			run = new SteadyLoad(http, reads(), RATE).run(Duration.ofSeconds(20), MAX_DURATION, KILL_AT, Duration.ZERO,
-					(event) -> {
-						event.set(System.nanoTime());
-						stack.kill(container);
-					});
-		}
-		finally {
-			orders.stopAndJoin();
-		}
+		UnderLoad scenario = underLoad("replicakill", Duration.ofSeconds(20), Duration.ZERO, (orders, event) -> {
+			event.set(System.nanoTime());
+			stack.kill(container);
+		});
+		SteadyLoad.Run run = scenario.run();
+		OrderStream orders = scenario.orders();
 		Results results = orders.check(Results.of("db-kill-replica", run, RATE), database, http)
 			.put("killed", replica)
 			.put("orderAcksAfterKill", orders.acks.stream().filter((ack) -> ack.sentNanos() > run.eventNanos()).count())
@@ -289,20 +297,26 @@ class DatabaseFailoverIT {
 		etcdScenario("db-kill-one-etcd", List.of("etcd1"), Duration.ofSeconds(15));
 	}
 
+	/**
+	 * Two of three: no quorum, so the cluster state can change no more (no failover, no
+	 * switchover), but with Patroni's failsafe mode the leader keeps its role while it
+	 * reaches every other member, so reads and orders go on.
+	 */
+	@Test
+	@Order(7)
+	void loseTwoEtcdMembers() {
+		etcdScenario("db-lose-two-etcd", List.of("etcd1", "etcd2"), Duration.ofSeconds(30));
+	}
+
 	private void etcdScenario(String name, List<String> victims, Duration duration) {
 		String leader = database.waitForLeader(Duration.ofSeconds(30));
 		List<String> containers = victims.stream().map((service) -> stack.containers(service).get(0)).toList();
-		OrderStream orders = orders(name.substring(3));
-		SteadyLoad.Run run;
-		try {
-			run = new SteadyLoad(http, reads(), RATE).run(duration, MAX_DURATION, KILL_AT, Duration.ZERO, (event) -> {
-				event.set(System.nanoTime());
-				containers.forEach(stack::kill);
-			});
-		}
-		finally {
-			orders.stopAndJoin();
-		}
+		UnderLoad scenario = underLoad(name.substring(3), duration, Duration.ZERO, (orders, event) -> {
+			event.set(System.nanoTime());
+			containers.forEach(stack::kill);
+		});
+		SteadyLoad.Run run = scenario.run();
+		OrderStream orders = scenario.orders();
 		String leaderDuring = database.leader();
 		for (String container : containers) {
 			Proc.docker(Duration.ofSeconds(60), "start", container).orThrow();
