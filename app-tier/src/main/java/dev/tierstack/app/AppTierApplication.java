@@ -18,9 +18,8 @@ public class AppTierApplication {
 
 	public static void main(String[] args) {
 		// The JVM keeps DNS answers for 30 s (and failed lookups for 10 s), read once at
-		// its
-		// first lookup: a database member that died, or came back, should be seen within
-		// the driver's own recheck interval.
+		// its first lookup: a database member that died, or came back, should be seen
+		// within the driver's own recheck interval.
 		if (Security.getProperty("networkaddress.cache.ttl") == null) {
 			Security.setProperty("networkaddress.cache.ttl", "2");
 			Security.setProperty("networkaddress.cache.negative.ttl", "1");

@@ -38,6 +38,8 @@ final class DatabaseCluster {
 
 	private final Map<String, String> containers = new ConcurrentHashMap<>();
 
+	private final Map<String, String> addresses = new ConcurrentHashMap<>();
+
 	DatabaseCluster(ComposeStack stack) {
 		this.stack = stack;
 		try {
@@ -55,12 +57,29 @@ final class DatabaseCluster {
 	}
 
 	/**
+	 * A member's address on a network: fixed by the compose file, so asked of the engine
+	 * once (not while the member is stopped and has none).
+	 */
+	String address(String member, String network) {
+		String key = member + "@" + network;
+		String known = this.addresses.get(key);
+		if (known != null) {
+			return known;
+		}
+		String ip = this.stack.ip(container(member), network);
+		if (!ip.isEmpty()) {
+			this.addresses.put(key, ip);
+		}
+		return ip;
+	}
+
+	/**
 	 * Patroni's view of the cluster from the first member that answers: name to role
 	 * ("leader", "sync_standby", "replica"), state and lag in bytes.
 	 */
 	Map<String, JsonNode> members() {
 		for (String member : MEMBERS) {
-			String ip = this.stack.ip(container(member), "dbpeer");
+			String ip = address(member, "dbpeer");
 			if (ip.isEmpty()) {
 				continue;
 			}
@@ -125,7 +144,7 @@ final class DatabaseCluster {
 	}
 
 	String jdbcUrl(String member) {
-		return "jdbc:postgresql://" + this.stack.ip(container(member), "data")
+		return "jdbc:postgresql://" + address(member, "data")
 				+ ":5432/tierstack?connectTimeout=1&socketTimeout=3&loginTimeout=3&ApplicationName=system-tests";
 	}
 

@@ -4,6 +4,7 @@ import java.lang.reflect.Method;
 import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTransientConnectionException;
+import java.util.function.Predicate;
 
 import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.dao.TransientDataAccessResourceException;
@@ -26,23 +27,24 @@ public final class DatabaseUnavailable implements MethodRetryPredicate {
 	 */
 	@Override
 	public boolean shouldRetry(Method method, Throwable failure) {
-		for (Throwable cause = failure; cause != null; cause = (cause.getCause() != cause) ? cause.getCause() : null) {
-			if (cause instanceof SQLTransientConnectionException) {
-				return false;
-			}
-		}
-		return isCause(failure);
+		return isCause(failure) && !anyCause(failure, SQLTransientConnectionException.class::isInstance);
 	}
 
 	public static boolean isCause(Throwable failure) {
+		return anyCause(failure, DatabaseUnavailable::isUnavailable);
+	}
+
+	private static boolean isUnavailable(Throwable cause) {
+		return cause instanceof CannotCreateTransactionException || cause instanceof DataAccessResourceFailureException
+				|| cause instanceof TransientDataAccessResourceException
+				|| cause instanceof SQLTransientConnectionException
+				|| cause instanceof SQLNonTransientConnectionException
+				|| (cause instanceof SQLException sql && sql.getSQLState() != null && isUnavailable(sql.getSQLState()));
+	}
+
+	private static boolean anyCause(Throwable failure, Predicate<Throwable> test) {
 		for (Throwable cause = failure; cause != null; cause = (cause.getCause() != cause) ? cause.getCause() : null) {
-			if (cause instanceof CannotCreateTransactionException || cause instanceof DataAccessResourceFailureException
-					|| cause instanceof TransientDataAccessResourceException
-					|| cause instanceof SQLTransientConnectionException
-					|| cause instanceof SQLNonTransientConnectionException) {
-				return true;
-			}
-			if (cause instanceof SQLException sql && sql.getSQLState() != null && isUnavailable(sql.getSQLState())) {
+			if (test.test(cause)) {
 				return true;
 			}
 		}
