@@ -2,8 +2,6 @@ package dev.tierstack.web.catalog;
 
 import java.util.regex.Pattern;
 
-import dev.tierstack.web.order.OrderForm;
-
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;

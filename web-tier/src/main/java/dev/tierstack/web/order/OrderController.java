@@ -5,6 +5,7 @@ import java.util.UUID;
 
 import dev.tierstack.web.catalog.Book;
 import dev.tierstack.web.catalog.BookCatalog;
+import dev.tierstack.web.catalog.OrderForm;
 import jakarta.validation.Valid;
 
 import org.springframework.http.HttpStatus;

@@ -1,8 +1,5 @@
 package dev.tierstack.web.system;
 
-import dev.tierstack.web.catalog.CatalogController;
-import dev.tierstack.web.forward.AppTierUnavailableException;
-import dev.tierstack.web.order.OrderController;
 import jakarta.servlet.http.HttpServletResponse;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -10,9 +7,11 @@ import org.apache.commons.logging.LogFactory;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatus;
 import org.springframework.security.web.csrf.CsrfToken;
+import org.springframework.stereotype.Controller;
 import org.springframework.web.bind.annotation.ControllerAdvice;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.ModelAttribute;
+import org.springframework.web.client.ResourceAccessException;
 import org.springframework.web.client.RestClientResponseException;
 import org.springframework.web.servlet.ModelAndView;
 
@@ -20,7 +19,7 @@ import org.springframework.web.servlet.ModelAndView;
  * What every page controller shares: the CSRF cookie, and the pages shown when the app
  * tier cannot help.
  */
-@ControllerAdvice(basePackageClasses = { CatalogController.class, OrderController.class })
+@ControllerAdvice(annotations = Controller.class)
 class PageDefaults {
 
 	private static final Log logger = LogFactory.getLog(PageDefaults.class);
@@ -37,7 +36,8 @@ class PageDefaults {
 		token.getToken();
 	}
 
-	@ExceptionHandler(AppTierUnavailableException.class)
+	// The app tier did not answer (the retry policy included), or no instance was ready.
+	@ExceptionHandler(ResourceAccessException.class)
 	ModelAndView appTierUnavailable(HttpServletResponse response) {
 		response.setHeader(HttpHeaders.RETRY_AFTER, "5");
 		return errorPage("error/503", HttpStatus.SERVICE_UNAVAILABLE);

@@ -2,7 +2,7 @@ package dev.tierstack.web.catalog;
 
 import java.util.Optional;
 
-import dev.tierstack.web.forward.AppTierUnavailableException;
+import org.springframework.web.client.ResourceAccessException;
 import dev.tierstack.web.system.PageSliceTest;
 import dev.tierstack.web.system.TestBooks;
 import org.junit.jupiter.api.Test;
@@ -84,7 +84,7 @@ class CatalogPageTests extends PageSliceTest {
 
 	@Test
 	void appTierDownGivesA503PageNotAStackTrace() throws Exception {
-		given(this.catalog.search(anyString(), anyInt())).willThrow(new AppTierUnavailableException("down"));
+		given(this.catalog.search(anyString(), anyInt())).willThrow(new ResourceAccessException("down"));
 		this.mvc.perform(get("/"))
 			.andExpect(status().isServiceUnavailable())
 			.andExpect(header().string("Retry-After", "5"))

@@ -75,7 +75,7 @@ class ApiForwarderTests extends StandIns {
 					.header("X-Forwarded-Proto", "https")
 					.POST(BodyPublishers.ofString(body)));
 
-		assertThat(response.statusCode()).isEqualTo(201);
+		assertThat(response.statusCode()).as("no CSRF token on /api").isEqualTo(201);
 		assertThat(response.body()).isEqualTo("{\"id\":42}");
 		assertThat(response.headers().firstValue("Content-Type")).hasValue("application/json");
 		assertThat(response.headers().firstValue("Location")).hasValue("/api/orders/42");
@@ -89,11 +89,11 @@ class ApiForwarderTests extends StandIns {
 		assertThat(received.method()).isEqualTo("POST");
 		assertThat(received.uri()).isEqualTo("/api/orders?note=a%20b&x=%2F");
 		assertThat(received.bodyText()).isEqualTo(body);
-		assertThat(received.header("Content-Type")).isEqualTo("application/json");
+		assertThat(received.header("Content-Type")).startsWith("application/json");
 		assertThat(received.header("Accept")).isEqualTo("application/json");
 		assertThat(received.header("Idempotency-Key")).isEqualTo("key-1");
 		assertThat(received.header("X-Request-Id")).isEqualTo("req-123");
-		assertThat(received.header("X-Forwarded-For")).isEqualTo("203.0.113.7, 127.0.0.1");
+		assertThat(received.header("X-Forwarded-For")).isEqualTo("203.0.113.7,127.0.0.1");
 		assertThat(received.header("X-Forwarded-Proto")).isEqualTo("https");
 	}
 
@@ -141,6 +141,19 @@ class ApiForwarderTests extends StandIns {
 
 	@Test
 	@Order(7)
+	void retriesEveryIdempotentMethodAsHaproxyDoes() throws Exception {
+		for (String method : List.of("PUT", "DELETE")) {
+			resetStandIns();
+			ready().forEach((node) -> node.respondWith((self, exchange) -> self.json(exchange, 503, "{}")));
+			HttpResponse<String> response = send(request("/api/orders/1").method(method, BodyPublishers.noBody()));
+			assertThat(response.statusCode()).isEqualTo(503);
+			assertThat(a.received()).as(method).hasSize(1);
+			assertThat(b.received()).as(method).hasSize(1);
+		}
+	}
+
+	@Test
+	@Order(8)
 	void retriesGetCutOffMidAnswerOnAnotherInstance() throws Exception {
 		AtomicInteger answered = new AtomicInteger();
 		ready().forEach((node) -> node.respondWith((self, exchange) -> {
@@ -157,7 +170,7 @@ class ApiForwarderTests extends StandIns {
 	}
 
 	@Test
-	@Order(8)
+	@Order(9)
 	void answers503ProblemWhenAPostWithoutIdempotencyKeyIsCutOff() throws Exception {
 		ready().forEach((node) -> node.respondWith((self, exchange) -> cutOff(exchange)));
 		HttpResponse<String> response = send(
@@ -167,7 +180,7 @@ class ApiForwarderTests extends StandIns {
 	}
 
 	@Test
-	@Order(9)
+	@Order(10)
 	void refusesBodiesOver16KiBWithoutForwarding() throws Exception {
 		HttpResponse<String> response = send(request("/api/orders").header("Content-Type", "application/json")
 			.header("Idempotency-Key", "key-3")
@@ -179,7 +192,7 @@ class ApiForwarderTests extends StandIns {
 	}
 
 	@Test
-	@Order(10)
+	@Order(11)
 	void answers503ProblemWithinTheReadTimeoutWhenTheAppIsSlow() throws Exception {
 		ready().forEach((node) -> node.respondWith((self, exchange) -> {
 			sleep(Duration.ofSeconds(3));
@@ -195,7 +208,7 @@ class ApiForwarderTests extends StandIns {
 	}
 
 	@Test
-	@Order(11)
+	@Order(12)
 	void failsOverToAnotherInstanceWhenOneIsGone() throws Exception {
 		a.stop();
 		for (int i = 0; i < 6; i++) {
@@ -207,7 +220,19 @@ class ApiForwarderTests extends StandIns {
 	}
 
 	@Test
-	@Order(12)
+	@Order(13)
+	void sendsAPostWithoutKeyToAnotherInstanceWhenNoConnectionCouldBeMade() throws Exception {
+		a.stop();
+		for (int i = 0; i < 4; i++) {
+			HttpResponse<String> response = send(request("/api/orders").header("Content-Type", "application/json")
+				.POST(BodyPublishers.ofString("{}")));
+			assertThat(response.statusCode()).as("nothing reached the first instance").isEqualTo(200);
+		}
+		assertThat(b.received()).hasSize(4);
+	}
+
+	@Test
+	@Order(14)
 	void answers503QuicklyWhenNoInstanceAnswersAndStaysReady() throws Exception {
 		a.stop();
 		b.stop();

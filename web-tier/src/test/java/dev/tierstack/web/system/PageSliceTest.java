@@ -1,7 +1,7 @@
 package dev.tierstack.web.system;
 
 import dev.tierstack.web.catalog.BookCatalog;
-import dev.tierstack.web.forward.AppTierProperties;
+import dev.tierstack.web.apptier.AppTierProperties;
 import dev.tierstack.web.order.Orders;
 
 import org.springframework.beans.factory.annotation.Autowired;
@@ -10,7 +10,6 @@ import org.springframework.boot.webmvc.test.autoconfigure.WebMvcTest;
 import org.springframework.context.annotation.Import;
 import org.springframework.test.context.bean.override.mockito.MockitoBean;
 import org.springframework.test.web.servlet.MockMvc;
-import org.springframework.web.client.RestClient;
 
 /**
  * The web layer alone (controllers, templates, filters, security), with the app tier's
@@ -30,8 +29,5 @@ public abstract class PageSliceTest {
 
 	@MockitoBean
 	protected Orders orders;
-
-	@MockitoBean
-	protected RestClient appTierRestClient;
 
 }

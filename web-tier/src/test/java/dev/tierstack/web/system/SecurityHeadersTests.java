@@ -1,15 +1,11 @@
 package dev.tierstack.web.system;
 
-import dev.tierstack.web.forward.AppTierUnavailableException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.http.MediaType;
 
-import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.matchesPattern;
-import static org.hamcrest.Matchers.not;
-import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.ArgumentMatchers.anyInt;
 import static org.mockito.ArgumentMatchers.anyString;
 import static org.mockito.BDDMockito.given;
@@ -65,17 +61,6 @@ class SecurityHeadersTests extends PageSliceTest {
 				.param("idempotencyKey", "k1"))
 			.andExpect(status().isForbidden());
 		then(this.orders).shouldHaveNoInteractions();
-	}
-
-	@Test
-	void theJsonApiNeedsNoCsrfToken() throws Exception {
-		given(this.appTierRestClient.method(any())).willThrow(new AppTierUnavailableException("test"));
-		this.mvc
-			.perform(post("/api/orders").contentType(MediaType.APPLICATION_JSON)
-				.header("Idempotency-Key", "k1")
-				.content("{}"))
-			.andExpect(status().isServiceUnavailable())
-			.andExpect(header().string("Content-Type", not(containsString("html"))));
 	}
 
 }

@@ -1,4 +1,4 @@
-package dev.tierstack.web.forward;
+package dev.tierstack.web.apptier;
 
 import java.net.URI;
 import java.time.Duration;
@@ -25,8 +25,8 @@ import org.springframework.util.unit.DataSize;
  * @param maxConnections pooled connections to all app instances together
  * @param failedInstancePause how long an instance that refused a connection is left out
  * @param slowStart how long an instance that has just joined the healthy list takes to
- * get its full share of requests (see {@link SlowStartInstances}); zero: at once
- * @param maxRequestBody the largest body the {@code /api} forwarder accepts
+ * get its full share of requests (see {@link SlowStart}); zero: at once
+ * @param maxRequestBody the largest body the {@code /api} route accepts
  */
 @ConfigurationProperties("tierstack.app-tier")
 public record AppTierProperties(List<URI> urls, String dnsName, int port, Duration dnsRefresh, boolean healthChecks,
@@ -36,7 +36,7 @@ public record AppTierProperties(List<URI> urls, String dnsName, int port, Durati
 	/** The service id the load balancer knows the app tier by. */
 	public static final String SERVICE_ID = "app-tier";
 
-	public boolean usesDns() {
+	boolean usesDns() {
 		return StringUtils.hasText(this.dnsName);
 	}
 

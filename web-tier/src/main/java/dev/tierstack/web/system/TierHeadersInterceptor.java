@@ -1,8 +1,7 @@
-package dev.tierstack.web.forward;
+package dev.tierstack.web.system;
 
 import java.io.IOException;
 
-import dev.tierstack.web.system.TierHeadersFilter;
 import jakarta.servlet.http.HttpServletResponse;
 import org.slf4j.MDC;
 
@@ -19,7 +18,7 @@ import org.springframework.web.context.request.ServletRequestAttributes;
  * the {@code X-App-Node} response header and the {@code appNode} request attribute that
  * the page footer shows.
  */
-class TierHeadersInterceptor implements ClientHttpRequestInterceptor {
+public class TierHeadersInterceptor implements ClientHttpRequestInterceptor {
 
 	static final String APP_NODE_HEADER = "X-App-Node";
 

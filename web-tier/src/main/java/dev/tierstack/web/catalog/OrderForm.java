@@ -1,4 +1,4 @@
-package dev.tierstack.web.order;
+package dev.tierstack.web.catalog;
 
 import java.util.UUID;
 
@@ -38,7 +38,7 @@ public class OrderForm {
 		return form;
 	}
 
-	static String newIdempotencyKey() {
+	public static String newIdempotencyKey() {
 		return UUID.randomUUID().toString();
 	}
 

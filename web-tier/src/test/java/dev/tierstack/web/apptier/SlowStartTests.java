@@ -1,6 +1,5 @@
-package dev.tierstack.web.forward;
+package dev.tierstack.web.apptier;
 
-import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -11,8 +10,6 @@ import org.junit.jupiter.api.Test;
 
 import org.springframework.cloud.client.DefaultServiceInstance;
 import org.springframework.cloud.client.ServiceInstance;
-import org.springframework.cloud.client.loadbalancer.DefaultRequest;
-import org.springframework.cloud.client.loadbalancer.RetryableRequestContext;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -20,7 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Slow start of an app instance that has just joined the healthy list: a share of the
  * requests it would get that grows from 10 % to all of them over the window.
  */
-class SlowStartInstancesTests {
+class SlowStartTests {
 
 	private static final Duration WINDOW = Duration.ofSeconds(10);
 
@@ -33,19 +30,19 @@ class SlowStartInstancesTests {
 	/** Fixed draws, so that "with probability p" is exact over 100 requests. */
 	private final AtomicLong draw = new AtomicLong();
 
-	private final SlowStartInstances slowStart = new SlowStartInstances(new FixedInstances(List.of()), WINDOW,
-			this.now::get, () -> (this.draw.getAndIncrement() % 100) / 100.0);
+	private final SlowStart slowStart = new SlowStart(WINDOW, this.now::get,
+			() -> (this.draw.getAndIncrement() % 100) / 100.0);
 
 	@Test
 	void instancesThereFromTheFirstListAreNotNew() {
-		assertThat(this.slowStart.ease(List.of(this.a, this.b))).containsExactly(this.a, this.b);
+		assertThat(offer(this.slowStart, List.of(this.a, this.b))).containsExactly(this.a, this.b);
 		assertThat(timesOffered(this.b, List.of(this.a, this.b))).isEqualTo(100);
 	}
 
 	@Test
 	void anInstanceThatJoinsLaterGrowsFromATenthToItsFullShare() {
-		this.slowStart.ease(List.of(this.a));
-		this.slowStart.ease(List.of(this.a, this.b));
+		offer(this.slowStart, List.of(this.a));
+		offer(this.slowStart, List.of(this.a, this.b));
 		assertThat(timesOffered(this.b, List.of(this.a, this.b))).isEqualTo(10);
 		this.now.addAndGet(WINDOW.toNanos() / 2);
 		assertThat(timesOffered(this.b, List.of(this.a, this.b))).isEqualTo(55);
@@ -57,43 +54,36 @@ class SlowStartInstancesTests {
 
 	@Test
 	void anInstanceThatLeftAndCameBackStartsAgain() {
-		this.slowStart.ease(List.of(this.a, this.b));
+		offer(this.slowStart, List.of(this.a, this.b));
 		this.now.addAndGet(WINDOW.toNanos() * 3);
-		this.slowStart.ease(List.of(this.a));
-		this.slowStart.ease(List.of(this.a, this.b));
+		offer(this.slowStart, List.of(this.a));
+		offer(this.slowStart, List.of(this.a, this.b));
 		assertThat(timesOffered(this.b, List.of(this.a, this.b))).isEqualTo(10);
 	}
 
 	@Test
 	void whenNoInstanceHasSettledEveryInstanceIsOffered() {
-		this.slowStart.ease(List.of(this.a));
-		this.slowStart.ease(List.of());
+		offer(this.slowStart, List.of(this.a));
+		offer(this.slowStart, List.of());
 		assertThat(timesOffered(this.b, List.of(this.b))).isEqualTo(100);
-		this.slowStart.ease(List.of(this.a, this.b));
-		assertThat(this.slowStart.ease(List.of(this.a, this.b))).containsExactly(this.a, this.b);
-	}
-
-	@Test
-	void aRetryIsNeverHeldBack() {
-		SlowStartInstances overB = new SlowStartInstances(
-				new FixedInstances(List.of(URI.create("http://10.0.3.2:8081"), URI.create("http://10.0.3.3:8081"))),
-				WINDOW, this.now::get, () -> 0.99);
-		overB.ease(List.of(this.a));
-		assertThat(overB.get(new DefaultRequest<>()).blockFirst()).containsExactly(this.a);
-		assertThat(overB.get(new DefaultRequest<>(new RetryableRequestContext(this.a))).blockFirst())
-			.containsExactly(this.a, this.b);
+		offer(this.slowStart, List.of(this.a, this.b));
+		assertThat(offer(this.slowStart, List.of(this.a, this.b))).containsExactly(this.a, this.b);
 	}
 
 	@Test
 	void aZeroWindowIsNoSlowStart() {
-		SlowStartInstances none = new SlowStartInstances(new FixedInstances(List.of()), Duration.ZERO, this.now::get,
-				() -> 0.99);
-		none.ease(List.of(this.a));
-		assertThat(none.ease(List.of(this.a, this.b))).containsExactly(this.a, this.b);
+		SlowStart none = new SlowStart(Duration.ZERO, this.now::get, () -> 0.99);
+		offer(none, List.of(this.a));
+		assertThat(offer(none, List.of(this.a, this.b))).containsExactly(this.a, this.b);
+	}
+
+	private static List<ServiceInstance> offer(SlowStart slowStart, List<ServiceInstance> instances) {
+		slowStart.track(instances);
+		return slowStart.ease(instances);
 	}
 
 	private long timesOffered(ServiceInstance instance, List<ServiceInstance> list) {
-		return IntStream.range(0, 100).filter((i) -> this.slowStart.ease(list).contains(instance)).count();
+		return IntStream.range(0, 100).filter((i) -> offer(this.slowStart, list).contains(instance)).count();
 	}
 
 	private static ServiceInstance instance(String host) {

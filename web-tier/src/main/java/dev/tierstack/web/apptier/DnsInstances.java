@@ -1,4 +1,4 @@
-package dev.tierstack.web.forward;
+package dev.tierstack.web.apptier;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;

@@ -1,0 +1,170 @@
+package dev.tierstack.web.apptier;
+
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
+
+import org.apache.hc.client5.http.ConnectTimeoutException;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Mono;
+
+import org.springframework.cloud.client.ServiceInstance;
+import org.springframework.cloud.client.loadbalancer.CompletionContext;
+import org.springframework.cloud.client.loadbalancer.DefaultResponse;
+import org.springframework.cloud.client.loadbalancer.EmptyResponse;
+import org.springframework.cloud.client.loadbalancer.LoadBalancerLifecycle;
+import org.springframework.cloud.client.loadbalancer.Request;
+import org.springframework.cloud.client.loadbalancer.RequestDataContext;
+import org.springframework.cloud.client.loadbalancer.Response;
+import org.springframework.cloud.loadbalancer.core.ReactorServiceInstanceLoadBalancer;
+import org.springframework.cloud.loadbalancer.core.ServiceInstanceListSupplier;
+
+/**
+ * Chooses the app instance for each attempt at a request: of the ready instances, less
+ * those this request already tried and those that refused a connection a moment ago,
+ * eased by {@link SlowStart}, the one with the fewest requests in flight from this web
+ * node; instances level with each other take turns. With every node answering quickly
+ * that is round robin; a slow node gets fewer new requests until it catches up (HAProxy's
+ * {@code leastconn}, one tier down). As a {@link LoadBalancerLifecycle} it sees every
+ * request start and end, whichever client (the {@code /api} route, the pages) sent it.
+ */
+public class FewestInFlightLoadBalancer
+		implements ReactorServiceInstanceLoadBalancer, LoadBalancerLifecycle<Object, Object, ServiceInstance> {
+
+	/**
+	 * Request attribute holding the mutable set of instances a request has tried (see
+	 * {@link #key}); a client that retries puts an empty one in before its first attempt.
+	 */
+	public static final String TRIED_ATTRIBUTE = FewestInFlightLoadBalancer.class.getName() + ".tried";
+
+	private final ServiceInstanceListSupplier instances;
+
+	private final SlowStart slowStart;
+
+	private final long pauseNanos;
+
+	private final LongSupplier nanoClock;
+
+	private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
+
+	private final Map<String, Long> pausedUntil = new ConcurrentHashMap<>();
+
+	private final AtomicInteger turn = new AtomicInteger();
+
+	FewestInFlightLoadBalancer(ServiceInstanceListSupplier instances, SlowStart slowStart, Duration failedPause) {
+		this(instances, slowStart, failedPause, System::nanoTime);
+	}
+
+	FewestInFlightLoadBalancer(ServiceInstanceListSupplier instances, SlowStart slowStart, Duration failedPause,
+			LongSupplier nanoClock) {
+		this.instances = instances;
+		this.slowStart = slowStart;
+		this.pauseNanos = failedPause.toNanos();
+		this.nanoClock = nanoClock;
+	}
+
+	/** What identifies an instance, whichever supplier handed it over. */
+	static String key(ServiceInstance instance) {
+		return instance.getHost() + ":" + instance.getPort();
+	}
+
+	/**
+	 * Whether a failure means no connection was made (nothing reached the instance).
+	 * @param failure a failure, with its causes
+	 * @return whether it is a connection failure
+	 */
+	public static boolean isConnectionFailure(@Nullable Throwable failure) {
+		for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+			if (cause instanceof ConnectException || cause instanceof ConnectTimeoutException
+					|| cause instanceof NoRouteToHostException || cause instanceof UnknownHostException) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	@Override
+	@SuppressWarnings({ "rawtypes", "unchecked" })
+	public Mono<Response<ServiceInstance>> choose(Request request) {
+		Set<String> tried = (request.getContext() instanceof RequestDataContext context
+				&& context.getClientRequest().getAttributes().get(TRIED_ATTRIBUTE) instanceof Set set) ? set
+						: new HashSet<>();
+		return this.instances.get(request).next().map((all) -> choose(all, tried));
+	}
+
+	Response<ServiceInstance> choose(List<ServiceInstance> all, Set<String> tried) {
+		this.slowStart.track(all);
+		List<ServiceInstance> untried = all.stream().filter((instance) -> !tried.contains(key(instance))).toList();
+		long now = this.nanoClock.getAsLong();
+		this.pausedUntil.values().removeIf((until) -> until - now < 0);
+		List<ServiceInstance> candidates = untried.stream()
+			.filter((instance) -> !this.pausedUntil.containsKey(key(instance)))
+			.toList();
+		// Trying a node that may be back beats refusing the request; a retry is never
+		// held back by slow start (it is already moving away from a failed instance).
+		candidates = candidates.isEmpty() ? untried : tried.isEmpty() ? this.slowStart.ease(candidates) : candidates;
+		ServiceInstance chosen = fewestInFlight(candidates);
+		if (chosen == null) {
+			return new EmptyResponse();
+		}
+		tried.add(key(chosen));
+		return new DefaultResponse(chosen);
+	}
+
+	private @Nullable ServiceInstance fewestInFlight(List<ServiceInstance> candidates) {
+		int first = candidates.isEmpty() ? 0 : (this.turn.getAndIncrement() & Integer.MAX_VALUE) % candidates.size();
+		ServiceInstance chosen = null;
+		int fewest = Integer.MAX_VALUE;
+		for (int i = 0; i < candidates.size(); i++) {
+			ServiceInstance candidate = candidates.get((first + i) % candidates.size());
+			int count = inFlight(candidate);
+			if (count < fewest) {
+				chosen = candidate;
+				fewest = count;
+			}
+		}
+		return chosen;
+	}
+
+	int inFlight(ServiceInstance instance) {
+		AtomicInteger count = this.inFlight.get(key(instance));
+		return (count != null) ? count.get() : 0;
+	}
+
+	@Override
+	public void onStart(Request<Object> request) {
+	}
+
+	@Override
+	public void onStartRequest(Request<Object> request, Response<ServiceInstance> response) {
+		if (response.hasServer()) {
+			this.inFlight.computeIfAbsent(key(response.getServer()), (key) -> new AtomicInteger()).incrementAndGet();
+		}
+	}
+
+	// In flight until the answer's head arrives: by then the app has done the work.
+	@Override
+	public void onComplete(CompletionContext<Object, ServiceInstance, Object> completion) {
+		Response<ServiceInstance> response = completion.getLoadBalancerResponse();
+		if (response == null || !response.hasServer()) {
+			return;
+		}
+		String key = key(response.getServer());
+		AtomicInteger count = this.inFlight.get(key);
+		if (count != null) {
+			count.decrementAndGet();
+		}
+		if (isConnectionFailure(completion.getThrowable())) {
+			this.pausedUntil.put(key, this.nanoClock.getAsLong() + this.pauseNanos);
+		}
+	}
+
+}

@@ -1,0 +1,164 @@
+package dev.tierstack.web.forward;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+
+import dev.tierstack.web.apptier.FewestInFlightLoadBalancer;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.cloud.gateway.server.mvc.common.MvcUtils;
+import org.springframework.core.NestedExceptionUtils;
+import org.springframework.core.retry.RetryException;
+import org.springframework.core.retry.RetryPolicy;
+import org.springframework.core.retry.RetryTemplate;
+import org.springframework.core.retry.Retryable;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpMethod;
+import org.springframework.http.client.ClientHttpRequestInterceptor;
+import org.springframework.http.client.ClientHttpResponse;
+import org.springframework.web.servlet.function.HandlerFilterFunction;
+import org.springframework.web.servlet.function.ServerResponse;
+
+/**
+ * The web tier's one retry policy for requests to the app tier, applied to the
+ * {@code /api} route and to the pages' client alike; HAProxy applies the same rules one
+ * tier up ({@code docs/design.md}, "Retries"). A request is tried once more, on another
+ * instance:
+ * <ul>
+ * <li>whatever it is, when no connection could be made (nothing reached the app);
+ * <li>when it may be repeated (an idempotent method, or an {@code Idempotency-Key} whose
+ * outcome the app tier stores and replays), also when the connection broke before the
+ * whole answer arrived, or the app answered 502, 503 or 504.
+ * </ul>
+ * A read timeout is not retried: the app may be slow rather than down, and a second wait
+ * would double the user's. Answers are read whole inside each attempt, so that one cut
+ * off is retried instead of reaching the client truncated (they are small).
+ */
+final class AppTierRetry {
+
+	static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+
+	private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
+			HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.TRACE);
+
+	private static final Set<Integer> STATUSES = Set.of(502, 503, 504);
+
+	private AppTierRetry() {
+	}
+
+	static boolean mayRepeat(HttpMethod method, HttpHeaders headers) {
+		return IDEMPOTENT.contains(method) || headers.containsHeader(IDEMPOTENCY_KEY);
+	}
+
+	// An established connection that failed: reset, closed, an answer cut off or refused.
+	private static boolean isBroken(Throwable failure) {
+		Throwable cause = NestedExceptionUtils.getMostSpecificCause(failure);
+		return cause instanceof IOException && !(cause instanceof InterruptedIOException);
+	}
+
+	/** The policy as a filter of the gateway route, around the choice of instance. */
+	static HandlerFilterFunction<ServerResponse, ServerResponse> filter() {
+		return (request, next) -> {
+			boolean mayRepeat = mayRepeat(request.method(), request.headers().asHttpHeaders());
+			AtomicReference<byte[]> lastWhole = new AtomicReference<>();
+			ServerResponse response = retry(mayRepeat, request.attributes(), () -> {
+				ServerResponse answer = next.handle(request);
+				InputStream body = MvcUtils.getAttribute(request, MvcUtils.CLIENT_RESPONSE_INPUT_STREAM_ATTR);
+				if (body != null) {
+					lastWhole.set(readWhole(body, MvcUtils.getAttribute(request, MvcUtils.CLIENT_RESPONSE_ATTR)));
+				}
+				return check(mayRepeat, answer.statusCode().value(), answer);
+			});
+			if (lastWhole.get() != null) {
+				// The body the relayed answer writes: that of the last answer read whole.
+				request.attributes()
+					.put(MvcUtils.CLIENT_RESPONSE_INPUT_STREAM_ATTR, new ByteArrayInputStream(lastWhole.get()));
+			}
+			return response;
+		};
+	}
+
+	/** The policy as an interceptor of a client, before the one choosing the instance. */
+	static ClientHttpRequestInterceptor interceptor() {
+		return (request, body, execution) -> {
+			boolean mayRepeat = mayRepeat(request.getMethod(), request.getHeaders());
+			return retry(mayRepeat, request.getAttributes(), () -> {
+				ClientHttpResponse response = execution.execute(request, body);
+				readWhole(response.getBody(), response);
+				return check(mayRepeat, response.getStatusCode().value(), response);
+			});
+		};
+	}
+
+	private static byte[] readWhole(InputStream body, @Nullable ClientHttpResponse response) throws IOException {
+		try {
+			return body.readAllBytes();
+		}
+		catch (IOException ex) {
+			if (response != null) {
+				response.close();
+			}
+			throw ex;
+		}
+	}
+
+	private static <T> T check(boolean mayRepeat, int status, T response) throws RetryableStatus {
+		if (mayRepeat && STATUSES.contains(status)) {
+			throw new RetryableStatus(status, response);
+		}
+		return response;
+	}
+
+	/**
+	 * Runs the attempts; when none succeeded, relays the last answer that asked for a
+	 * retry, or else the first failure (a second is often just "no other instance").
+	 */
+	@SuppressWarnings("unchecked")
+	private static <T> T retry(boolean mayRepeat, Map<String, Object> attributes, Retryable<T> attempt)
+			throws IOException {
+		attributes.put(FewestInFlightLoadBalancer.TRIED_ATTRIBUTE, new HashSet<String>());
+		try {
+			return new RetryTemplate(RetryPolicy.builder()
+				.maxRetries(1)
+				.delay(Duration.ZERO)
+				.predicate((failure) -> FewestInFlightLoadBalancer.isConnectionFailure(failure)
+						|| (mayRepeat && isBroken(failure)))
+				.build()).execute(attempt);
+		}
+		catch (RetryException ex) {
+			List<Throwable> failures = ex.getExceptions();
+			for (Throwable failure : failures.reversed()) {
+				if (failure instanceof RetryableStatus status) {
+					return (T) status.response;
+				}
+			}
+			Throwable first = failures.isEmpty() ? ex.getLastException() : failures.get(0);
+			// Such as no instance to choose: for the caller, the app tier did not answer.
+			throw (first instanceof IOException io) ? io : new IOException(first.getMessage(), first);
+		}
+		finally {
+			attributes.remove(FewestInFlightLoadBalancer.TRIED_ATTRIBUTE);
+		}
+	}
+
+	/** An answer that says the instance could not do the work (502/503/504). */
+	private static final class RetryableStatus extends IOException {
+
+		private final transient Object response;
+
+		RetryableStatus(int status, Object response) {
+			super("The app instance answered " + status);
+			this.response = response;
+		}
+
+	}
+
+}
