@@ -43,7 +43,12 @@ final class RunningStack {
 			"org.springframework.cloud.loadbalancer.config.LoadBalancerAutoConfiguration",
 			"org.springframework.cloud.loadbalancer.config.BlockingLoadBalancerClientAutoConfiguration",
 			"org.springframework.cloud.loadbalancer.config.LoadBalancerCacheAutoConfiguration",
-			"org.springframework.cloud.client.loadbalancer.LoadBalancerAutoConfiguration");
+			"org.springframework.cloud.client.loadbalancer.LoadBalancerAutoConfiguration",
+			"org.springframework.cloud.gateway.server.mvc.GatewayServerMvcAutoConfiguration",
+			"org.springframework.cloud.gateway.server.mvc.filter.FilterAutoConfiguration",
+			"org.springframework.cloud.gateway.server.mvc.handler.HandlerFunctionAutoConfiguration",
+			"org.springframework.cloud.gateway.server.mvc.handler.GatewayMultipartAutoConfiguration",
+			"org.springframework.cloud.gateway.server.mvc.predicate.PredicateAutoConfiguration");
 
 	private static RunningStack instance;
 
