@@ -2,10 +2,16 @@ package dev.tierstack.web;
 
 import java.security.Security;
 
+import dev.tierstack.support.NodeProperties;
+import dev.tierstack.support.Tier;
+import dev.tierstack.support.TierHeadersFilter;
+
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
 import org.springframework.boot.security.autoconfigure.UserDetailsServiceAutoConfiguration;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.annotation.Bean;
 
 /**
  * The web tier: pages, static assets and the forwarder of {@code /api/**} to the app
@@ -23,6 +29,16 @@ public class WebTierApplication {
 			Security.setProperty("networkaddress.cache.ttl", "5");
 		}
 		SpringApplication.run(WebTierApplication.class, args);
+	}
+
+	/**
+	 * The request id and {@code X-Web-Node} on every response, error pages included.
+	 * @param node this node
+	 * @return the filter's registration
+	 */
+	@Bean
+	FilterRegistrationBean<TierHeadersFilter> tierHeadersFilter(NodeProperties node) {
+		return TierHeadersFilter.registration(Tier.WEB, node.name());
 	}
 
 }

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import dev.tierstack.support.IdempotencyKey;
 import jakarta.validation.ConstraintViolationException;
 import org.apache.tomcat.util.http.InvalidParameterException;
 import org.slf4j.Logger;
@@ -41,8 +42,6 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExcep
  */
 @RestControllerAdvice
 class ApiExceptionHandler extends ResponseEntityExceptionHandler {
-
-	static final String IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
 
 	private static final Logger log = LoggerFactory.getLogger(ApiExceptionHandler.class);
 
@@ -142,7 +141,7 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 	protected ResponseEntity<Object> handleServletRequestBindingException(ServletRequestBindingException ex,
 			HttpHeaders headers, HttpStatusCode status, WebRequest request) {
 		if (ex instanceof MissingRequestHeaderException missing
-				&& IDEMPOTENCY_KEY_HEADER.equalsIgnoreCase(missing.getHeaderName())) {
+				&& IdempotencyKey.HEADER.equalsIgnoreCase(missing.getHeaderName())) {
 			return handleExceptionInternal(ex, ProblemType.IDEMPOTENCY_KEY_MISSING.problem(status,
 					"The Idempotency-Key header is required: 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'."),
 					headers, status, request);

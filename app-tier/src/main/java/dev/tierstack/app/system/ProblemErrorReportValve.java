@@ -7,6 +7,9 @@ import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
 import org.apache.catalina.valves.ErrorReportValve;
 
+import dev.tierstack.support.Tier;
+import dev.tierstack.support.TierHeadersFilter;
+
 import org.springframework.http.HttpStatusCode;
 
 /**
@@ -41,8 +44,8 @@ public class ProblemErrorReportValve extends ErrorReportValve {
 		try {
 			response.setContentType("application/problem+json");
 			response.setCharacterEncoding("UTF-8");
-			response.setHeader(RequestHeadersFilter.APP_NODE, nodeName);
-			response.setHeader(RequestHeadersFilter.REQUEST_ID, RequestHeadersFilter.requestId(request));
+			response.setHeader(Tier.APP.nodeHeader(), nodeName);
+			response.setHeader(TierHeadersFilter.REQUEST_ID_HEADER, TierHeadersFilter.requestId(request));
 			Writer writer = response.getReporter();
 			if (writer != null) {
 				writer.write(json);

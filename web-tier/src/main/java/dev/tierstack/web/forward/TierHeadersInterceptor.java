@@ -2,7 +2,7 @@ package dev.tierstack.web.forward;
 
 import java.io.IOException;
 
-import dev.tierstack.web.system.TierHeadersFilter;
+import dev.tierstack.support.TierHeadersFilter;
 import jakarta.servlet.http.HttpServletResponse;
 import org.slf4j.MDC;
 

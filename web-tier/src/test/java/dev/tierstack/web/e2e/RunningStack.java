@@ -171,8 +171,8 @@ final class RunningStack {
 		// would pick up Spring Security (and ask for a login) and the web tier's load
 		// balancer.
 		return new SpringApplicationBuilder(AppTierApplication.class).run("--server.port=" + port,
-				"--spring.autoconfigure.exclude=" + String.join(",", WEB_TIER_ONLY), "--app.node-name=" + APP_NODE,
-				"--spring.datasource.url=" + this.db.jdbcUrl(),
+				"--spring.autoconfigure.exclude=" + String.join(",", WEB_TIER_ONLY),
+				"--tierstack.node.name=" + APP_NODE, "--spring.datasource.url=" + this.db.jdbcUrl(),
 				"--spring.datasource.username=" + DbTierContainer.APP_USER,
 				"--spring.datasource.password=" + DbTierContainer.APP_PASSWORD);
 	}
