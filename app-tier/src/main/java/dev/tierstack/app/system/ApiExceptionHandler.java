@@ -36,22 +36,15 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExcep
 
 /**
  * Every error leaving a controller becomes an RFC 9457 problem with a stable type.
- * Spring's base class already maps the framework's exceptions to the right status; this
- * class only assigns the contract's types and writes details that name no class, SQL or
- * stack frame.
+ * Spring's base class already maps the framework's exceptions, and the features'
+ * {@link org.springframework.web.ErrorResponseException}s, to their status and problem;
+ * this class only assigns the contract's types and writes details that name no class, SQL
+ * or stack frame.
  */
 @RestControllerAdvice
 class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 
 	private static final Logger log = LoggerFactory.getLogger(ApiExceptionHandler.class);
-
-	@ExceptionHandler(ApiException.class)
-	ResponseEntity<ProblemDetail> handleApiException(ApiException ex) {
-		ProblemDetail problem = ex.type().problem(ex.status(), ex.getMessage());
-		problem.setTitle(ex.title());
-		ex.properties().forEach(problem::setProperty);
-		return problem(ex.status(), problem);
-	}
 
 	// A constraint on a parameter that bypassed MVC's own method validation.
 	@ExceptionHandler(ConstraintViolationException.class)

@@ -35,7 +35,6 @@ class WebConfiguration {
 	 */
 	@Bean
 	WebServerFactoryCustomizer<TomcatServletWebServerFactory> problemErrorReports(NodeProperties node) {
-		ProblemErrorReportValve.setNodeName(node.name());
 		return (factory) -> factory.addContextCustomizers((context) -> {
 			if (context.getParent() instanceof StandardHost host) {
 				for (Valve valve : host.getPipeline().getValves()) {
@@ -43,10 +42,10 @@ class WebConfiguration {
 						host.getPipeline().removeValve(valve);
 					}
 				}
-				// By class name, so that the host does not add its default valve on
+				// By class name too, so that the host does not add its default valve on
 				// start.
 				host.setErrorReportValveClass(ProblemErrorReportValve.class.getName());
-				host.getPipeline().addValve(new ProblemErrorReportValve());
+				host.getPipeline().addValve(new ProblemErrorReportValve(node.name()));
 			}
 		});
 	}
