@@ -6,13 +6,17 @@ import dev.tierstack.app.system.MigrateCommand;
 
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.webmvc.autoconfigure.error.ErrorMvcAutoConfiguration;
 import org.springframework.resilience.annotation.EnableResilientMethods;
 
 /**
  * The app tier: the bookshop's REST API and every business rule. With the argument
  * {@code migrate} it applies the database migrations instead, and exits.
  */
-@SpringBootApplication
+// No error page: what never reaches a controller is rendered as a problem by Tomcat's
+// error
+// report valve (ProblemErrorReportValve), not by an error controller.
+@SpringBootApplication(exclude = ErrorMvcAutoConfiguration.class)
 @EnableResilientMethods
 public class AppTierApplication {
 

@@ -19,7 +19,7 @@ import org.springframework.test.context.ContextConfiguration;
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
 @EnabledIfDockerAvailable
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "app.node-name=app-it")
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "tierstack.node.name=app-it")
 @ContextConfiguration(initializers = TestDatabase.class)
 public @interface AppIntegrationTest {
 

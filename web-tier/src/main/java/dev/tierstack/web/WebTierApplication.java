@@ -2,14 +2,21 @@ package dev.tierstack.web;
 
 import java.security.Security;
 
-import org.springframework.boot.SpringApplication;
+import dev.tierstack.support.NodeProperties;
+import dev.tierstack.support.Tier;
+import dev.tierstack.support.TierHeadersFilter;
+
 import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
 import org.springframework.boot.security.autoconfigure.UserDetailsServiceAutoConfiguration;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.annotation.Bean;
 
 /**
  * The web tier: pages, static assets and the forwarder of {@code /api/**} to the app
- * tier. Its settings live in {@code web-tier.yaml} (see {@code WebTierConfigName}).
+ * tier. Its settings live in {@code web-tier.yaml}, the configuration name that
+ * {@link #main} sets.
  */
 // Nobody logs in: no user store, and no generated password in the log.
 @SpringBootApplication(exclude = UserDetailsServiceAutoConfiguration.class)
@@ -22,7 +29,17 @@ public class WebTierApplication {
 		if (Security.getProperty("networkaddress.cache.ttl") == null) {
 			Security.setProperty("networkaddress.cache.ttl", "5");
 		}
-		SpringApplication.run(WebTierApplication.class, args);
+		new SpringApplicationBuilder(WebTierApplication.class).properties("spring.config.name=web-tier").run(args);
+	}
+
+	/**
+	 * The request id and {@code X-Web-Node} on every response, error pages included.
+	 * @param node this node
+	 * @return the filter's registration
+	 */
+	@Bean
+	FilterRegistrationBean<TierHeadersFilter> tierHeadersFilter(NodeProperties node) {
+		return TierHeadersFilter.registration(Tier.WEB, node.name());
 	}
 
 }

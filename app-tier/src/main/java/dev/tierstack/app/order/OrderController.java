@@ -3,6 +3,7 @@ package dev.tierstack.app.order;
 import java.net.URI;
 import java.util.UUID;
 
+import dev.tierstack.support.IdempotencyKey;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Pattern;
 
@@ -20,8 +21,6 @@ import org.springframework.web.bind.annotation.RestController;
 @RequestMapping("/api/orders")
 class OrderController {
 
-	static final String IDEMPOTENCY_KEY = "Idempotency-Key";
-
 	static final String IDEMPOTENCY_REPLAYED = "Idempotency-Replayed";
 
 	private final OrderService orders;
@@ -32,7 +31,7 @@ class OrderController {
 
 	@PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)
 	ResponseEntity<OrderView> place(
-			@RequestHeader(IDEMPOTENCY_KEY) @Pattern(regexp = "[A-Za-z0-9_-]{1,64}",
+			@RequestHeader(IdempotencyKey.HEADER) @Pattern(regexp = "[A-Za-z0-9_-]{1,64}",
 					message = "must be 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'") String idempotencyKey,
 			@Valid @RequestBody OrderRequest request) {
 		PlacedOrder placed = this.orders.place(idempotencyKey, request);

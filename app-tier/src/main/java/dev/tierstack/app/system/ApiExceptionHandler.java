@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import dev.tierstack.support.IdempotencyKey;
 import jakarta.validation.ConstraintViolationException;
 import org.apache.tomcat.util.http.InvalidParameterException;
 import org.slf4j.Logger;
@@ -35,24 +36,15 @@ import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExcep
 
 /**
  * Every error leaving a controller becomes an RFC 9457 problem with a stable type.
- * Spring's base class already maps the framework's exceptions to the right status; this
- * class only assigns the contract's types and writes details that name no class, SQL or
- * stack frame.
+ * Spring's base class already maps the framework's exceptions, and the features'
+ * {@link org.springframework.web.ErrorResponseException}s, to their status and problem;
+ * this class only assigns the contract's types and writes details that name no class, SQL
+ * or stack frame.
  */
 @RestControllerAdvice
 class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 
-	static final String IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
-
 	private static final Logger log = LoggerFactory.getLogger(ApiExceptionHandler.class);
-
-	@ExceptionHandler(ApiException.class)
-	ResponseEntity<ProblemDetail> handleApiException(ApiException ex) {
-		ProblemDetail problem = ex.type().problem(ex.status(), ex.getMessage());
-		problem.setTitle(ex.title());
-		ex.properties().forEach(problem::setProperty);
-		return problem(ex.status(), problem);
-	}
 
 	// A constraint on a parameter that bypassed MVC's own method validation.
 	@ExceptionHandler(ConstraintViolationException.class)
@@ -142,7 +134,7 @@ class ApiExceptionHandler extends ResponseEntityExceptionHandler {
 	protected ResponseEntity<Object> handleServletRequestBindingException(ServletRequestBindingException ex,
 			HttpHeaders headers, HttpStatusCode status, WebRequest request) {
 		if (ex instanceof MissingRequestHeaderException missing
-				&& IDEMPOTENCY_KEY_HEADER.equalsIgnoreCase(missing.getHeaderName())) {
+				&& IdempotencyKey.HEADER.equalsIgnoreCase(missing.getHeaderName())) {
 			return handleExceptionInternal(ex, ProblemType.IDEMPOTENCY_KEY_MISSING.problem(status,
 					"The Idempotency-Key header is required: 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-'."),
 					headers, status, request);

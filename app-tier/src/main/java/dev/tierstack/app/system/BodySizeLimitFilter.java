@@ -41,7 +41,7 @@ class BodySizeLimitFilter extends OncePerRequestFilter {
 	protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
 			throws ServletException, IOException {
 		if (request.getContentLengthLong() > this.maxBytes) {
-			// Rendered as a problem by the error controller; Tomcat swallows the unread
+			// Rendered as a problem by the error report valve; Tomcat swallows the unread
 			// body.
 			response.sendError(HttpStatus.CONTENT_TOO_LARGE.value());
 			return;

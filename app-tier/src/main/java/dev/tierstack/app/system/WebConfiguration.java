@@ -1,5 +1,8 @@
 package dev.tierstack.app.system;
 
+import dev.tierstack.support.NodeProperties;
+import dev.tierstack.support.Tier;
+import dev.tierstack.support.TierHeadersFilter;
 import jakarta.servlet.DispatcherType;
 import org.apache.catalina.Valve;
 import org.apache.catalina.core.StandardHost;
@@ -18,16 +21,12 @@ import org.springframework.core.Ordered;
  * a rejected body gets them.
  */
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties(AppProperties.class)
+@EnableConfigurationProperties({ AppProperties.class, NodeProperties.class })
 class WebConfiguration {
 
 	@Bean
-	FilterRegistrationBean<RequestHeadersFilter> requestHeadersFilter(AppProperties properties) {
-		FilterRegistrationBean<RequestHeadersFilter> registration = new FilterRegistrationBean<>(
-				new RequestHeadersFilter(properties.nodeName()));
-		registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
-		registration.setDispatcherTypes(DispatcherType.REQUEST, DispatcherType.ASYNC, DispatcherType.ERROR);
-		return registration;
+	FilterRegistrationBean<TierHeadersFilter> tierHeadersFilter(NodeProperties node) {
+		return TierHeadersFilter.registration(Tier.APP, node.name());
 	}
 
 	/**
@@ -35,8 +34,7 @@ class WebConfiguration {
 	 * after Spring Boot's own customizer, which adds a plain {@code ErrorReportValve}.
 	 */
 	@Bean
-	WebServerFactoryCustomizer<TomcatServletWebServerFactory> problemErrorReports(AppProperties properties) {
-		ProblemErrorReportValve.setNodeName(properties.nodeName());
+	WebServerFactoryCustomizer<TomcatServletWebServerFactory> problemErrorReports(NodeProperties node) {
 		return (factory) -> factory.addContextCustomizers((context) -> {
 			if (context.getParent() instanceof StandardHost host) {
 				for (Valve valve : host.getPipeline().getValves()) {
@@ -44,10 +42,10 @@ class WebConfiguration {
 						host.getPipeline().removeValve(valve);
 					}
 				}
-				// By class name, so that the host does not add its default valve on
+				// By class name too, so that the host does not add its default valve on
 				// start.
 				host.setErrorReportValveClass(ProblemErrorReportValve.class.getName());
-				host.getPipeline().addValve(new ProblemErrorReportValve());
+				host.getPipeline().addValve(new ProblemErrorReportValve(node.name()));
 			}
 		});
 	}

@@ -33,7 +33,7 @@ import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
 
 @ExtendWith(OutputCaptureExtension.class)
-@WebMvcTest(controllers = CatalogController.class, properties = "app.node-name=test-node")
+@WebMvcTest(controllers = CatalogController.class, properties = "tierstack.node.name=test-node")
 @Import(WebTestConfiguration.class)
 class CatalogControllerTest {
 

@@ -31,7 +31,7 @@ import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.jsonPath;
 import static org.springframework.test.web.servlet.result.MockMvcResultMatchers.status;
 
-@WebMvcTest(controllers = OrderController.class, properties = "app.node-name=test-node")
+@WebMvcTest(controllers = OrderController.class, properties = "tierstack.node.name=test-node")
 @Import(WebTestConfiguration.class)
 class OrderControllerTest {
 

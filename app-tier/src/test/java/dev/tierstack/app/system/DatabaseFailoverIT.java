@@ -26,7 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * and ready).
  */
 @EnabledIfDockerAvailable
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "app.node-name=app-it")
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "tierstack.node.name=app-it")
 class DatabaseFailoverIT {
 
 	private static final String ISBN = "9781900000017";

@@ -70,19 +70,22 @@ class MigrateModeIT {
 		}
 	}
 
+	/**
+	 * Runs the migration with the owner's password in a secret file, as Compose mounts
+	 * it, and a wrong one in the environment, which the file overrides.
+	 */
 	private static Result migrate(String ownerPassword) throws IOException, InterruptedException {
-		Path passwordFile = secrets.resolve("owner-password");
 		// A trailing newline, as `echo secret > file` writes it: not part of the
 		// password.
-		Files.writeString(passwordFile, ownerPassword + "\n", StandardCharsets.UTF_8);
+		Files.writeString(secrets.resolve("migrate.password"), ownerPassword + "\n", StandardCharsets.UTF_8);
 		String java = ProcessHandle.current().info().command().orElse("java");
 		ProcessBuilder builder = new ProcessBuilder(java, "-jar", JAR.toString(), "migrate").redirectErrorStream(true);
 		Map<String, String> env = builder.environment();
 		env.put("APP_DB_URL", db.jdbcUrl());
-		env.put("MIGRATE_DB_PASSWORD_FILE", passwordFile.toString());
+		env.put("SPRING_CONFIG_IMPORT", "configtree:" + secrets + "/");
+		env.put("MIGRATE_DB_PASSWORD", "not-the-password");
 		env.remove("MIGRATE_DB_URL");
 		env.remove("MIGRATE_DB_USER");
-		env.remove("MIGRATE_DB_PASSWORD");
 		Process process = builder.start();
 		String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
 		assertThat(process.waitFor(120, TimeUnit.SECONDS)).as("migrate exits by itself").isTrue();

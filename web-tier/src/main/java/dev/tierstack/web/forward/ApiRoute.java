@@ -6,7 +6,7 @@ import java.io.InputStream;
 import java.net.URI;
 
 import dev.tierstack.web.apptier.AppTierProperties;
-import dev.tierstack.web.system.TierHeadersFilter;
+import dev.tierstack.support.TierHeadersFilter;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.slf4j.MDC;

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 
+import dev.tierstack.support.IdempotencyKey;
 import dev.tierstack.web.apptier.FewestInFlightLoadBalancer;
 import org.jspecify.annotations.Nullable;
 
@@ -44,8 +45,6 @@ import org.springframework.web.servlet.function.ServerResponse;
  */
 final class AppTierRetry {
 
-	static final String IDEMPOTENCY_KEY = "Idempotency-Key";
-
 	private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
 			HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.TRACE);
 
@@ -55,7 +54,7 @@ final class AppTierRetry {
 	}
 
 	static boolean mayRepeat(HttpMethod method, HttpHeaders headers) {
-		return IDEMPOTENT.contains(method) || headers.containsHeader(IDEMPOTENCY_KEY);
+		return IDEMPOTENT.contains(method) || headers.containsHeader(IdempotencyKey.HEADER);
 	}
 
 	// An established connection that failed: reset, closed, an answer cut off or refused.

@@ -4,6 +4,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
+import dev.tierstack.support.IdempotencyKey;
+
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
@@ -35,7 +37,7 @@ public class Orders {
 		PlaceOrder body = new PlaceOrder(List.of(new PlaceOrder.Line(isbn, quantity)));
 		return this.appTier.post()
 			.uri("/api/orders")
-			.header("Idempotency-Key", idempotencyKey)
+			.header(IdempotencyKey.HEADER, idempotencyKey)
 			.contentType(MediaType.APPLICATION_JSON)
 			.body(body)
 			.exchange((request, response) -> {

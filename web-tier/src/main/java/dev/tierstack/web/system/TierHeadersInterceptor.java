@@ -2,6 +2,8 @@ package dev.tierstack.web.system;
 
 import java.io.IOException;
 
+import dev.tierstack.support.Tier;
+import dev.tierstack.support.TierHeadersFilter;
 import jakarta.servlet.http.HttpServletResponse;
 import org.slf4j.MDC;
 
@@ -20,11 +22,6 @@ import org.springframework.web.context.request.ServletRequestAttributes;
  */
 public class TierHeadersInterceptor implements ClientHttpRequestInterceptor {
 
-	static final String APP_NODE_HEADER = "X-App-Node";
-
-	/** Request attribute read by the page layout. */
-	static final String APP_NODE_ATTRIBUTE = "appNode";
-
 	@Override
 	public ClientHttpResponse intercept(HttpRequest request, byte[] body, ClientHttpRequestExecution execution)
 			throws IOException {
@@ -33,13 +30,13 @@ public class TierHeadersInterceptor implements ClientHttpRequestInterceptor {
 			request.getHeaders().set(TierHeadersFilter.REQUEST_ID_HEADER, requestId);
 		}
 		ClientHttpResponse response = execution.execute(request, body);
-		String appNode = response.getHeaders().getFirst(APP_NODE_HEADER);
+		String appNode = response.getHeaders().getFirst(Tier.APP.nodeHeader());
 		if (appNode != null
 				&& RequestContextHolder.getRequestAttributes() instanceof ServletRequestAttributes current) {
-			current.setAttribute(APP_NODE_ATTRIBUTE, appNode, RequestAttributes.SCOPE_REQUEST);
+			current.setAttribute(Tier.APP.nodeAttribute(), appNode, RequestAttributes.SCOPE_REQUEST);
 			HttpServletResponse servletResponse = current.getResponse();
 			if (servletResponse != null && !servletResponse.isCommitted()) {
-				servletResponse.setHeader(APP_NODE_HEADER, appNode);
+				servletResponse.setHeader(Tier.APP.nodeHeader(), appNode);
 			}
 		}
 		return response;

@@ -2,6 +2,7 @@ package dev.tierstack.web.system;
 
 import java.io.IOException;
 
+import dev.tierstack.support.TierHeadersFilter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;

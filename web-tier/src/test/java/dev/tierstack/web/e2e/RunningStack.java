@@ -3,6 +3,7 @@ package dev.tierstack.web.e2e;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.net.URL;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse.BodyHandlers;
@@ -176,10 +177,23 @@ final class RunningStack {
 		// would pick up Spring Security (and ask for a login) and the web tier's load
 		// balancer.
 		return new SpringApplicationBuilder(AppTierApplication.class).run("--server.port=" + port,
-				"--spring.autoconfigure.exclude=" + String.join(",", WEB_TIER_ONLY), "--app.node-name=" + APP_NODE,
-				"--spring.datasource.url=" + this.db.jdbcUrl(),
+				"--spring.config.location=" + appTierSettings(),
+				"--spring.autoconfigure.exclude=" + String.join(",", WEB_TIER_ONLY),
+				"--tierstack.node.name=" + APP_NODE, "--spring.datasource.url=" + this.db.jdbcUrl(),
 				"--spring.datasource.username=" + DbTierContainer.APP_USER,
 				"--spring.datasource.password=" + DbTierContainer.APP_PASSWORD);
+	}
+
+	/**
+	 * The app tier's settings file, in the app tier's own jar (or classes directory):
+	 * under its name, {@code application.properties}, this class path has the web tier's
+	 * test settings first.
+	 */
+	private static String appTierSettings() {
+		URL codeSource = AppTierApplication.class.getProtectionDomain().getCodeSource().getLocation();
+		String location = codeSource.toString();
+		return location.endsWith(".jar") ? "jar:" + location + "!/application.properties"
+				: location + "application.properties";
 	}
 
 	private static int port(ConfigurableApplicationContext context) {

@@ -1,5 +1,6 @@
 package dev.tierstack.web.system;
 
+import dev.tierstack.support.NodeProperties;
 import dev.tierstack.web.catalog.BookCatalog;
 import dev.tierstack.web.apptier.AppTierProperties;
 import dev.tierstack.web.order.Orders;

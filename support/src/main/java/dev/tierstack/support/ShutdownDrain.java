@@ -1,25 +1,23 @@
-package dev.tierstack.app.system;
+package dev.tierstack.support;
 
 import java.time.Duration;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.SmartLifecycle;
-import org.springframework.stereotype.Component;
 
 /**
  * On shutdown, keeps serving for a while after readiness has gone DOWN (Spring Boot
- * reports REFUSING_TRAFFIC as soon as the context starts closing), so that the web tier's
- * health checks of this node (every few seconds) see it and stop sending requests before
- * the server stops accepting them; only then does the graceful shutdown of the web server
- * begin. Without the pause, the requests sent in between are refused.
+ * reports REFUSING_TRAFFIC as soon as the context starts closing), so that the health
+ * checks of the load balancer in front of the node (HAProxy for the web tier, the web
+ * tier for the app tier) see it and stop sending requests before the server stops
+ * accepting them; only then does the graceful shutdown of the web server begin. Without
+ * the pause, the requests sent in between are refused.
  *
  * <p>
- * {@code SHUTDOWN_DRAIN}: 0 by default (a laptop, a test); the image sets it.
+ * {@code SHUTDOWN_DRAIN}: 0 by default (a laptop, a test); the images set it.
  */
-@Component
 class ShutdownDrain implements SmartLifecycle {
 
 	private static final Logger log = LoggerFactory.getLogger(ShutdownDrain.class);
@@ -28,7 +26,7 @@ class ShutdownDrain implements SmartLifecycle {
 
 	private volatile boolean running;
 
-	ShutdownDrain(@Value("${SHUTDOWN_DRAIN:0s}") Duration drain) {
+	ShutdownDrain(Duration drain) {
 		this.drain = drain;
 	}
 

@@ -1,18 +1,18 @@
-package dev.tierstack.web.system;
+package dev.tierstack.support;
 
 import java.io.IOException;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
+import jakarta.servlet.DispatcherType;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.slf4j.MDC;
 
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.core.Ordered;
-import org.springframework.core.annotation.Order;
-import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
@@ -20,36 +20,50 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * <p>
  * The request id comes from HAProxy ({@code X-Request-Id}) or is made here; it goes into
  * the MDC (so every log line of the request carries it), back to the client, and on to
- * the app tier. Runs first, and on error dispatches too, so that error pages are logged
- * and labelled like any other response.
+ * the next tier. Registered first, and on error dispatches too (see
+ * {@link #registration}), so that even a refused request or an error page is logged and
+ * labelled like any other response.
  */
-@Component
-@Order(Ordered.HIGHEST_PRECEDENCE)
 public class TierHeadersFilter extends OncePerRequestFilter {
 
 	public static final String REQUEST_ID_HEADER = "X-Request-Id";
 
-	public static final String WEB_NODE_HEADER = "X-Web-Node";
-
-	/** MDC key, also used by the log pattern and the app-tier client. */
+	/**
+	 * MDC key, also used by the log pattern and the web tier's client of the app tier.
+	 */
 	public static final String REQUEST_ID_MDC_KEY = "requestId";
-
-	/** Request attribute read by the page layout. */
-	public static final String WEB_NODE_ATTRIBUTE = "webNode";
 
 	private static final String REQUEST_ID_ATTRIBUTE = TierHeadersFilter.class.getName() + ".requestId";
 
 	// An id from outside ends up in logs and headers: accept only a short, plain token.
 	private static final Pattern ACCEPTABLE_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
 
+	private final Tier tier;
+
 	private final String nodeName;
 
-	TierHeadersFilter(NodeProperties node) {
-		this.nodeName = node.name();
+	public TierHeadersFilter(Tier tier, String nodeName) {
+		this.tier = tier;
+		this.nodeName = nodeName;
+	}
+
+	/**
+	 * The filter, registered ahead of every other one.
+	 * @param tier the tier this node belongs to
+	 * @param nodeName the name of this node
+	 * @return the registration to declare as a bean
+	 */
+	public static FilterRegistrationBean<TierHeadersFilter> registration(Tier tier, String nodeName) {
+		FilterRegistrationBean<TierHeadersFilter> registration = new FilterRegistrationBean<>(
+				new TierHeadersFilter(tier, nodeName));
+		registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
+		registration.setDispatcherTypes(DispatcherType.REQUEST, DispatcherType.ASYNC, DispatcherType.ERROR);
+		return registration;
 	}
 
 	@Override
 	protected boolean shouldNotFilterErrorDispatch() {
+		// The error dispatch runs after the first pass has left: set the MDC again.
 		return false;
 	}
 
@@ -57,9 +71,9 @@ public class TierHeadersFilter extends OncePerRequestFilter {
 	protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
 			throws ServletException, IOException {
 		String requestId = requestId(request);
-		request.setAttribute(WEB_NODE_ATTRIBUTE, this.nodeName);
+		request.setAttribute(this.tier.nodeAttribute(), this.nodeName);
 		response.setHeader(REQUEST_ID_HEADER, requestId);
-		response.setHeader(WEB_NODE_HEADER, this.nodeName);
+		response.setHeader(this.tier.nodeHeader(), this.nodeName);
 		MDC.put(REQUEST_ID_MDC_KEY, requestId);
 		try {
 			chain.doFilter(request, response);
@@ -69,7 +83,13 @@ public class TierHeadersFilter extends OncePerRequestFilter {
 		}
 	}
 
-	private String requestId(HttpServletRequest request) {
+	/**
+	 * The id of a request: the one this filter chose for it, or, for a request that never
+	 * passed the filter (refused by the servlet container), the same choice made now.
+	 * @param request the request
+	 * @return its id
+	 */
+	public static String requestId(HttpServletRequest request) {
 		if (request.getAttribute(REQUEST_ID_ATTRIBUTE) instanceof String known) {
 			return known;
 		}

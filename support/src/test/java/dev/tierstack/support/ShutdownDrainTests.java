@@ -1,4 +1,4 @@
-package dev.tierstack.web.system;
+package dev.tierstack.support;
 
 import java.io.IOException;
 import java.net.URI;
@@ -9,16 +9,17 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-import dev.tierstack.web.WebTierApplication;
 import org.junit.jupiter.api.Test;
 
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * On shutdown the node first says it is not ready while still answering, so that a load
+ * On shutdown a node first says it is not ready while still answering, so that a load
  * balancer takes it out before its port closes.
  */
 class ShutdownDrainTests {
@@ -27,8 +28,9 @@ class ShutdownDrainTests {
 
 	@Test
 	void readinessGoesDownWhileTheServerStillAnswersThenThePortCloses() throws Exception {
-		ConfigurableApplicationContext context = new SpringApplicationBuilder(WebTierApplication.class)
-			.properties("server.port=0", "SHUTDOWN_DRAIN=2s", "tierstack.app-tier.health-checks=false")
+		ConfigurableApplicationContext context = new SpringApplicationBuilder(Node.class)
+			.properties("server.port=0", "server.shutdown=graceful", "management.endpoint.health.probes.enabled=true",
+					"SHUTDOWN_DRAIN=2s")
 			.run();
 		URI readiness = URI.create("http://127.0.0.1:" + context.getEnvironment().getProperty("local.server.port")
 				+ "/actuator/health/readiness");
@@ -62,6 +64,15 @@ class ShutdownDrainTests {
 		catch (IOException ex) {
 			return -1;
 		}
+	}
+
+	/**
+	 * A node of any tier: a web server with health probes.
+	 */
+	@SpringBootConfiguration
+	@EnableAutoConfiguration
+	static class Node {
+
 	}
 
 }

@@ -1,4 +1,4 @@
-package dev.tierstack.web.system;
+package dev.tierstack.support;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -7,7 +7,8 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.util.StringUtils;
 
 /**
- * Which web node this is, as shown in the {@code X-Web-Node} header and the page footer.
+ * Which node of its tier this process is, as named in its node header
+ * ({@code X-Web-Node}, {@code X-App-Node}) and in the page footer.
  *
  * @param name the node name ({@code NODE_NAME}); the host name when blank, which under
  * Docker is the container id and so tells replicas apart
@@ -22,15 +23,15 @@ public record NodeProperties(String name) {
 	}
 
 	private static String hostName() {
-		String fromEnv = System.getenv("HOSTNAME");
-		if (StringUtils.hasText(fromEnv)) {
-			return fromEnv;
+		String fromEnvironment = System.getenv("HOSTNAME");
+		if (StringUtils.hasText(fromEnvironment)) {
+			return fromEnvironment;
 		}
 		try {
 			return InetAddress.getLocalHost().getHostName();
 		}
 		catch (UnknownHostException ex) {
-			return "web";
+			return "unknown";
 		}
 	}
 
