@@ -86,13 +86,14 @@ for _ in $(seq 1 240); do
 	[ "$(docker inspect -f '{{.State.Health.Status}}' "$run-db")" = healthy ] && break
 	sleep 0.5
 done
-docker run --rm --network "$run" "${secrets[@]}" -e MIGRATE_DB_URL="jdbc:postgresql://$db_ip:5432/tierstack" \
-	-e MIGRATE_DB_PASSWORD_FILE=/run/secrets/db_owner_password "tierstack/app:$TAG" migrate >"$OUT/migrate.log" 2>&1 \
+docker run --rm --network "$run" -v "$work/db_owner_password:/run/secrets/migrate.password:ro" \
+	-e MIGRATE_DB_URL="jdbc:postgresql://$db_ip:5432/tierstack" "tierstack/app:$TAG" migrate >"$OUT/migrate.log" 2>&1 \
 	|| die "migrate failed, see $OUT/migrate.log"
 
 log "app and web (the compose file's memory limits)"
-docker create --name "$run-app" --network "$run" --ip "$app_ip" -m 512m --read-only --tmpfs /tmp "${secrets[@]}" \
-	-e APP_DB_URL="jdbc:postgresql://$db_ip:5432/tierstack" -e APP_DB_PASSWORD_FILE=/run/secrets/db_app_password \
+docker create --name "$run-app" --network "$run" --ip "$app_ip" -m 512m --read-only --tmpfs /tmp \
+	-v "$work/db_app_password:/run/secrets/spring.datasource.password:ro" \
+	-e APP_DB_URL="jdbc:postgresql://$db_ip:5432/tierstack" \
 	-e NODE_NAME=bench-app "tierstack/app:$TAG" >/dev/null
 docker create --name "$run-web" --network "$run" --ip "$web_ip" -m 384m --read-only --tmpfs /tmp \
 	-e APP_TIER_URLS="http://$app_ip:8081" -e NODE_NAME=bench-web "tierstack/web:$TAG" >/dev/null

@@ -14,9 +14,9 @@ import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
 
 /**
- * The web tier: pages, static assets and the forwarder of {@code /api/**} to the app
- * tier. Its settings live in {@code web-tier.yaml}, the configuration name that
- * {@link #main} sets.
+ * The web tier: pages, static assets and the route of {@code /api/**} to the app tier.
+ * Its settings live in {@code web-tier.yaml}, the configuration name that {@link #main}
+ * sets.
  */
 // Nobody logs in: no user store, and no generated password in the log.
 @SpringBootApplication(exclude = UserDetailsServiceAutoConfiguration.class)

@@ -26,13 +26,13 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The {@code /api} forwarder and the balancer under it, against real HTTP servers. Tests
- * that stop stand-ins run last: a stopped and restarted stand-in leaves stale pooled
+ * The {@code /api} route and the balancer under it, against real HTTP servers. Tests that
+ * stop stand-ins run last: a stopped and restarted stand-in leaves stale pooled
  * connections behind, which only safe requests may retry past.
  */
 @WebTierOverStandIns
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class ApiForwarderTests extends StandIns {
+class ApiRouteTests extends StandIns {
 
 	private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
