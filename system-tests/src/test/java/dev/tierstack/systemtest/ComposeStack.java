@@ -182,6 +182,11 @@ final class ComposeStack implements AutoCloseable {
 		return this.netPrefix + ".2." + ("lb1".equals(lb) ? "11" : "12");
 	}
 
+	/** The host's own address on a network: its bridge, the network's gateway. */
+	String hostAddress(String network) {
+		return subnet(network).replace("0/24", "1");
+	}
+
 	String subnet(String network) {
 		int third = switch (network) {
 			case "edge" -> 1;
