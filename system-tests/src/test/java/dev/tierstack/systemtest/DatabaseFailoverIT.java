@@ -172,6 +172,7 @@ class DatabaseFailoverIT {
 			.put("replicaLagMaxBytes", lagBytes.stream().mapToLong(Long::longValue).max().orElse(-1))
 			.put("replicaRole", database.members().get(replica).get("role").asString())
 			.write();
+		SteadyLoad.assertSentAsScheduled(readsOnly);
 		assertThat(readsOnly.failures()).isEmpty();
 		assertThat(replicaShare).as("share of catalog transactions on the replica").isGreaterThan(0.9);
 		assertThat(database.members().get(replica).get("role").asString()).isEqualTo("sync_standby");
@@ -201,6 +202,7 @@ class DatabaseFailoverIT {
 			.put("killToNewLeaderMs", TimeUnit.NANOSECONDS.toMillis(newLeaderAt[0] - run.eventNanos()))
 			.put("writeGapMs", writeGap)
 			.write();
+		SteadyLoad.assertSentAsScheduled(run);
 		assertThat(run.failures()).as("failed reads").isEmpty();
 		FailoverIT.assertOrdersStoredOnceAndReadable(orders, results);
 		assertThat(database.leader()).isEqualTo(other(leader));
@@ -230,6 +232,7 @@ class DatabaseFailoverIT {
 			.put("members", members.toString())
 			.put("rewindLogLines", rewind)
 			.write();
+		SteadyLoad.assertSentAsScheduled(run);
 		assertThat(run.failures()).as("failed reads").isEmpty();
 		assertThat(members.get(killedPrimary).get("role").asString()).isNotEqualTo("leader");
 		assertThat(lagZeroMs[0]).as("start to streaming without lag (ms)").isLessThan(30_000L);
@@ -258,6 +261,7 @@ class DatabaseFailoverIT {
 			.put("to", database.leader())
 			.put("writeGapMs", writeGap)
 			.write();
+		SteadyLoad.assertSentAsScheduled(run);
 		assertThat(run.failures()).as("failed reads").isEmpty();
 		FailoverIT.assertOrdersStoredOnceAndReadable(orders, results);
 		assertThat(database.leader()).isEqualTo(candidate);
@@ -284,6 +288,7 @@ class DatabaseFailoverIT {
 		Proc.docker(Duration.ofSeconds(60), "start", container).orThrow();
 		Duration rejoined = database.waitUntilStreamingWithoutLag(replica, Duration.ofSeconds(60));
 		results.put("startToStreamingWithoutLagMs", rejoined.toMillis()).write();
+		SteadyLoad.assertSentAsScheduled(run);
 		assertThat(run.failures()).as("failed reads").isEmpty();
 		FailoverIT.assertOrdersStoredOnceAndReadable(orders, results);
 		assertThat(database.leader()).isEqualTo(leader);
@@ -328,6 +333,7 @@ class DatabaseFailoverIT {
 			.put("leaderAtEnd", leaderDuring)
 			.put("orderAcksAfterKill", orders.acks.stream().filter((ack) -> ack.sentNanos() > run.eventNanos()).count())
 			.write();
+		SteadyLoad.assertSentAsScheduled(run);
 		assertThat(run.failures()).as("failed reads").isEmpty();
 		FailoverIT.assertOrdersStoredOnceAndReadable(orders, results);
 		assertThat(database.waitForLeader(Duration.ofSeconds(30))).isEqualTo(leader);

@@ -165,6 +165,7 @@ class FailoverIT {
 			.contains(stack.vip() + "/");
 		results.put("vipHolderAfterRestart", holderAfterRestart).put("restartedNodeHoldsVip", restartedHasVip).write();
 
+		SteadyLoad.assertSentAsScheduled(run);
 		assertThat(newHolder).isNotEqualTo(holder);
 		assertThat(gap).as("VIP answers again after (ms)").isBetween(0L, 999L);
 		assertThat(failedAfterRecovery).as("requests sent after the VIP answered again that failed").isEmpty();
@@ -189,6 +190,7 @@ class FailoverIT {
 
 		stack.startAndWaitHealthy(victim, Duration.ofSeconds(120));
 		waitUntilLoadBalancersSeeWebServersUp(2);
+		SteadyLoad.assertSentAsScheduled(run);
 		assertThat(run.failures()).as("failed requests").isEmpty();
 	}
 
@@ -216,6 +218,7 @@ class FailoverIT {
 		stack.startAndWaitHealthy(victim, Duration.ofSeconds(120));
 		// The web tier re-resolves the app tier's DNS name every few seconds.
 		ComposeStack.sleep(Duration.ofSeconds(5));
+		SteadyLoad.assertSentAsScheduled(run);
 		assertThat(run.failures()).as("failed GETs").isEmpty();
 		assertOrdersStoredOnceAndReadable(orders, results);
 	}
@@ -281,6 +284,7 @@ class FailoverIT {
 			.put("settleMs", SETTLE.toMillis())
 			.put("loadBalancerEvents", loadBalancerEvents(since))
 			.write();
+		SteadyLoad.assertSentAsScheduled(run);
 		assertThat(run.failures()).as("failed requests").isEmpty();
 	}
 
