@@ -27,6 +27,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import tools.jackson.databind.JsonNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The database tier under the same stream of catalog reads as {@link FailoverIT}, plus
@@ -340,23 +341,15 @@ class DatabaseFailoverIT {
 	}
 
 	private static void waitForNewLeader(String oldLeader) {
-		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-		while (true) {
-			String leader = database.leader();
-			if (leader != null && !leader.equals(oldLeader)) {
-				return;
-			}
-			assertThat(System.nanoTime()).as("a new leader instead of " + oldLeader).isLessThan(deadline);
-			ComposeStack.sleep(Duration.ofMillis(100));
-		}
+		await("a new leader instead of " + oldLeader).atMost(Duration.ofSeconds(60))
+			.pollInterval(Duration.ofMillis(100))
+			.until(database::leader, (leader) -> leader != null && !leader.equals(oldLeader));
 	}
 
 	private static void waitForAnOrderAcknowledgedAfter(OrderStream orders, long eventNanos) {
-		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-		while (orders.writeGapMillis(eventNanos) < 0) {
-			assertThat(System.nanoTime()).as("an order acknowledged after the event").isLessThan(deadline);
-			ComposeStack.sleep(Duration.ofMillis(100));
-		}
+		await("an order acknowledged after the event").atMost(Duration.ofSeconds(60))
+			.pollInterval(Duration.ofMillis(100))
+			.until(() -> orders.writeGapMillis(eventNanos) >= 0);
 	}
 
 }
