@@ -5,6 +5,7 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 import com.github.dockerjava.api.DockerClient;
@@ -15,9 +16,11 @@ import dev.tierstack.db.testsupport.EnabledIfDockerAvailable;
 import org.junit.jupiter.api.Test;
 import org.testcontainers.containers.startupcheck.StartupCheckStrategy;
 import org.testcontainers.containers.wait.strategy.AbstractWaitStrategy;
+import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.images.builder.Transferable;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The entrypoint across the container's life: first start, health check, graceful stop,
@@ -114,39 +117,36 @@ class ContainerLifecycleIT {
 		}
 	}
 
-	private static void awaitHealthy(DbTierContainer db) throws InterruptedException {
-		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-		while (!"healthy".equals(db.getCurrentContainerInfo().getState().getHealth().getStatus())) {
-			assertThat(System.nanoTime()).as("healthy within 30 s").isLessThan(deadline);
-			Thread.sleep(200);
-		}
+	private static void awaitHealthy(DbTierContainer db) {
+		Wait.forHealthcheck().withStartupTimeout(Duration.ofSeconds(30)).waitUntilReady(db);
 	}
 
 	/**
 	 * Waits until the restarted server accepts the runtime role, and returns the JDBC
 	 * URL: Docker publishes the port anew on a restart.
 	 */
-	private static String awaitReadyAfterRestart(DbTierContainer db) throws InterruptedException {
-		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-		while (true) {
-			InspectContainerResponse info = db.getDockerClient().inspectContainerCmd(db.getContainerId()).exec();
-			var bindings = info.getNetworkSettings()
-				.getPorts()
-				.getBindings()
-				.get(ExposedPort.tcp(DbTierContainer.PORT));
-			if (bindings != null && bindings.length > 0) {
-				String url = "jdbc:postgresql://" + db.getHost() + ":" + bindings[0].getHostPortSpec() + "/"
-						+ DbTierContainer.DATABASE;
-				try (Connection ignored = DriverManager.getConnection(url, DbTierContainer.APP_USER,
-						DbTierContainer.APP_PASSWORD)) {
-					return url;
-				}
-				catch (SQLException notYet) {
-					// starting up, or the port is not published yet
-				}
-			}
-			assertThat(System.nanoTime()).as("ready within 60 s after the restart").isLessThan(deadline);
-			Thread.sleep(50);
+	private static String awaitReadyAfterRestart(DbTierContainer db) {
+		return await("ready within 60 s after the restart").atMost(Duration.ofSeconds(60))
+			.pollInterval(Duration.ofMillis(50))
+			.ignoreExceptionsInstanceOf(SQLException.class)
+			.until(() -> acceptsTheRuntimeRole(db), Objects::nonNull);
+	}
+
+	/**
+	 * The JDBC URL of the server's published port once the runtime role can log in there,
+	 * null while the port is not published yet.
+	 */
+	private static String acceptsTheRuntimeRole(DbTierContainer db) throws SQLException {
+		InspectContainerResponse info = db.getDockerClient().inspectContainerCmd(db.getContainerId()).exec();
+		var bindings = info.getNetworkSettings().getPorts().getBindings().get(ExposedPort.tcp(DbTierContainer.PORT));
+		if (bindings == null || bindings.length == 0) {
+			return null;
+		}
+		String url = "jdbc:postgresql://" + db.getHost() + ":" + bindings[0].getHostPortSpec() + "/"
+				+ DbTierContainer.DATABASE;
+		try (Connection ignored = DriverManager.getConnection(url, DbTierContainer.APP_USER,
+				DbTierContainer.APP_PASSWORD)) {
+			return url;
 		}
 	}
 

@@ -4,7 +4,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 
 import dev.tierstack.db.testsupport.DbTierContainer;
 import dev.tierstack.db.testsupport.EnabledIfDockerAvailable;
@@ -14,6 +14,7 @@ import org.testcontainers.containers.Network;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+import static org.awaitility.Awaitility.await;
 
 /**
  * {@code DB_MODE=replica}: a read-only copy of the primary that follows it by streaming
@@ -67,20 +68,12 @@ class StreamingReplicaIT {
 		return app;
 	}
 
-	private static void awaitValue(Connection connection, String sql, String expected) throws Exception {
-		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-		while (true) {
-			try {
-				if (expected.equals(Sql.single(connection, sql))) {
-					return;
-				}
-			}
-			catch (SQLException notYetReplicated) {
-				// the table does not exist on the replica yet
-			}
-			assertThat(System.nanoTime()).as("replicated within 60 s: " + sql).isLessThan(deadline);
-			Thread.sleep(100);
-		}
+	private static void awaitValue(Connection connection, String sql, String expected) {
+		// Until then, the table may not exist on the replica yet.
+		await("replicated within 60 s: " + sql).atMost(Duration.ofSeconds(60))
+			.pollInterval(Duration.ofMillis(100))
+			.ignoreExceptionsInstanceOf(SQLException.class)
+			.until(() -> Sql.single(connection, sql), expected::equals);
 	}
 
 }

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -23,7 +24,10 @@ import java.util.stream.Stream;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.model.Container;
+import org.awaitility.core.ConditionTimeoutException;
 import org.testcontainers.DockerClientFactory;
+
+import static org.awaitility.Awaitility.await;
 
 /**
  * The repository's docker-compose.yml, brought up once under a project name of its own on
@@ -136,29 +140,42 @@ final class ComposeStack implements AutoCloseable {
 		HttpClient client = Http.client();
 		int webNodes = containers("web").size();
 		Set<String> webNodesServing = new TreeSet<>();
-		int inARow = 0;
-		long deadline = System.nanoTime() + timeout.toNanos();
-		String last = "no answer";
-		while (webNodesServing.size() < webNodes || inARow < 4 * webNodes) {
-			if (System.nanoTime() > deadline) {
-				throw new IllegalStateException("the API through the VIP not served by all " + webNodes
-						+ " web nodes within " + timeout + ": " + webNodesServing + ", last: " + last);
-			}
+		AtomicReference<String> last = new AtomicReference<>("no answer");
+		try {
+			await().atMost(timeout)
+				.pollDelay(Duration.ZERO)
+				.pollInterval(Duration.ofMillis(250))
+				.pollInSameThread()
+				.until(() -> servedInARow(client, 4 * webNodes, webNodesServing, last)
+						&& webNodesServing.size() == webNodes);
+		}
+		catch (ConditionTimeoutException ex) {
+			throw new IllegalStateException("the API through the VIP not served by all " + webNodes
+					+ " web nodes within " + timeout + ": " + webNodesServing + ", last: " + last.get(), ex);
+		}
+	}
+
+	/**
+	 * Whether {@code count} API requests in a row through the VIP were answered with an
+	 * app node behind them; stops at the first that was not.
+	 */
+	private boolean servedInARow(HttpClient client, int count, Set<String> webNodesServing,
+			AtomicReference<String> last) {
+		for (int i = 0; i < count; i++) {
 			try {
 				HttpResponse<String> response = Http.get(client, "http://" + vip(), "/api/books?size=1");
-				last = "HTTP " + response.statusCode();
-				if (response.statusCode() == 200 && response.headers().firstValue("X-App-Node").isPresent()) {
-					response.headers().firstValue("X-Web-Node").ifPresent(webNodesServing::add);
-					inARow++;
-					continue;
+				last.set("HTTP " + response.statusCode());
+				if (response.statusCode() != 200 || response.headers().firstValue("X-App-Node").isEmpty()) {
+					return false;
 				}
+				response.headers().firstValue("X-Web-Node").ifPresent(webNodesServing::add);
 			}
 			catch (IllegalStateException ex) {
-				last = ex.getMessage();
+				last.set(ex.getMessage());
+				return false;
 			}
-			inARow = 0;
-			sleep(Duration.ofMillis(250));
 		}
+		return true;
 	}
 
 	Duration upToHealthy() {
@@ -180,6 +197,11 @@ final class ComposeStack implements AutoCloseable {
 	/** The address of a load balancer's ops port (stats, metrics) on the web network. */
 	String opsAddress(String lb) {
 		return this.netPrefix + ".2." + ("lb1".equals(lb) ? "11" : "12");
+	}
+
+	/** The host's own address on a network: its bridge, the network's gateway. */
+	String hostAddress(String network) {
+		return subnet(network).replace("0/24", "1");
 	}
 
 	String subnet(String network) {
@@ -305,15 +327,15 @@ final class ComposeStack implements AutoCloseable {
 	}
 
 	void waitHealthy(String container, Duration timeout) {
-		long deadline = System.nanoTime() + timeout.toNanos();
-		String health = health(container);
-		while (!"healthy".equals(health)) {
-			if (System.nanoTime() > deadline) {
-				throw new IllegalStateException(name(container) + " not healthy after " + timeout + ": " + health + "\n"
-						+ Proc.docker(Duration.ofSeconds(30), "logs", "--tail", "60", container).out());
-			}
-			sleep(Duration.ofMillis(200));
-			health = health(container);
+		try {
+			await().atMost(timeout)
+				.pollDelay(Duration.ZERO)
+				.pollInterval(Duration.ofMillis(200))
+				.until(() -> health(container), "healthy"::equals);
+		}
+		catch (ConditionTimeoutException ex) {
+			throw new IllegalStateException(name(container) + " not healthy after " + timeout + ": " + health(container)
+					+ "\n" + Proc.docker(Duration.ofSeconds(30), "logs", "--tail", "60", container).out(), ex);
 		}
 	}
 
@@ -322,29 +344,31 @@ final class ComposeStack implements AutoCloseable {
 	 * 0); with {@code complete}, also until every long-running service has containers.
 	 */
 	private void waitAllHealthy(Duration timeout, boolean complete) {
-		long deadline = System.nanoTime() + timeout.toNanos();
-		while (true) {
-			Map<String, String> states = states();
-			boolean migrated = states.entrySet()
-				.stream()
-				.anyMatch((e) -> e.getKey().startsWith("migrate ") && e.getValue().equals("exited:0"));
-			boolean allHealthy = states.entrySet()
-				.stream()
-				.filter((e) -> !e.getKey().startsWith("migrate "))
-				.allMatch((e) -> e.getValue().equals("healthy"));
-			Set<String> services = states.keySet()
-				.stream()
-				.map((key) -> key.substring(0, key.indexOf(' ')))
-				.collect(Collectors.toSet());
-			if (migrated && allHealthy && (!complete || services.containsAll(LONG_RUNNING_SERVICES))) {
-				return;
-			}
-			if (System.nanoTime() > deadline) {
-				throw new IllegalStateException("stack not healthy after " + timeout + ": " + states + "\n"
-						+ compose("logs", "--no-color", "--tail", "40").out());
-			}
-			sleep(Duration.ofMillis(250));
+		try {
+			await().atMost(timeout)
+				.pollDelay(Duration.ZERO)
+				.pollInterval(Duration.ofMillis(250))
+				.until(this::states, (states) -> allHealthy(states, complete));
 		}
+		catch (ConditionTimeoutException ex) {
+			throw new IllegalStateException("stack not healthy after " + timeout + ": " + states() + "\n"
+					+ compose("logs", "--no-color", "--tail", "40").out(), ex);
+		}
+	}
+
+	private static boolean allHealthy(Map<String, String> states, boolean complete) {
+		boolean migrated = states.entrySet()
+			.stream()
+			.anyMatch((e) -> e.getKey().startsWith("migrate ") && e.getValue().equals("exited:0"));
+		boolean allHealthy = states.entrySet()
+			.stream()
+			.filter((e) -> !e.getKey().startsWith("migrate "))
+			.allMatch((e) -> e.getValue().equals("healthy"));
+		Set<String> services = states.keySet()
+			.stream()
+			.map((key) -> key.substring(0, key.indexOf(' ')))
+			.collect(Collectors.toSet());
+		return migrated && allHealthy && (!complete || services.containsAll(LONG_RUNNING_SERVICES));
 	}
 
 	/**
@@ -420,6 +444,10 @@ final class ComposeStack implements AutoCloseable {
 		System.out.println("[system-tests] " + message);
 	}
 
+	/**
+	 * A pause that is part of a scenario (a stream's pace, a settle time); waiting for a
+	 * condition is Awaitility's.
+	 */
 	static void sleep(Duration duration) {
 		try {
 			Thread.sleep(duration);

@@ -13,12 +13,16 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.awaitility.core.ConditionTimeoutException;
 import tools.jackson.databind.JsonNode;
+
+import static org.awaitility.Awaitility.await;
 
 /**
  * The database tier of a running stack as the host sees it: the two Patroni members
@@ -109,16 +113,15 @@ final class DatabaseCluster {
 	}
 
 	String waitForLeader(Duration timeout) {
-		long deadline = System.nanoTime() + timeout.toNanos();
-		String leader = leader();
-		while (leader == null && System.nanoTime() < deadline) {
-			ComposeStack.sleep(Duration.ofMillis(250));
-			leader = leader();
+		try {
+			return await().atMost(timeout)
+				.pollDelay(Duration.ZERO)
+				.pollInterval(Duration.ofMillis(250))
+				.until(this::leader, Objects::nonNull);
 		}
-		if (leader == null) {
-			throw new IllegalStateException("no database leader within " + timeout + ": " + members());
+		catch (ConditionTimeoutException ex) {
+			throw new IllegalStateException("no database leader within " + timeout + ": " + members(), ex);
 		}
-		return leader;
 	}
 
 	/**
@@ -127,20 +130,23 @@ final class DatabaseCluster {
 	 */
 	Duration waitUntilStreamingWithoutLag(String member, Duration timeout) {
 		long start = System.nanoTime();
-		long deadline = start + timeout.toNanos();
-		while (true) {
-			JsonNode node = members().get(member);
-			if (node != null && !node.get("role").asString().equals("leader")
-					&& node.path("state").asString().matches("running|streaming") && node.has("lag")
-					&& node.get("lag").isNumber() && node.get("lag").asLong() == 0) {
-				return Duration.ofNanos(System.nanoTime() - start);
-			}
-			if (System.nanoTime() > deadline) {
-				throw new IllegalStateException(
-						member + " not streaming without lag within " + timeout + ": " + members());
-			}
-			ComposeStack.sleep(Duration.ofMillis(200));
+		try {
+			await().atMost(timeout)
+				.pollDelay(Duration.ZERO)
+				.pollInterval(Duration.ofMillis(200))
+				.until(() -> streamingWithoutLag(members().get(member)));
 		}
+		catch (ConditionTimeoutException ex) {
+			throw new IllegalStateException(member + " not streaming without lag within " + timeout + ": " + members(),
+					ex);
+		}
+		return Duration.ofNanos(System.nanoTime() - start);
+	}
+
+	private static boolean streamingWithoutLag(JsonNode member) {
+		return member != null && !member.get("role").asString().equals("leader")
+				&& member.path("state").asString().matches("running|streaming") && member.has("lag")
+				&& member.get("lag").isNumber() && member.get("lag").asLong() == 0;
 	}
 
 	String jdbcUrl(String member) {

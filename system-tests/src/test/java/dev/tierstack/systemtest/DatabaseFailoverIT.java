@@ -27,6 +27,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import tools.jackson.databind.JsonNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The database tier under the same stream of catalog reads as {@link FailoverIT}, plus
@@ -172,6 +173,7 @@ class DatabaseFailoverIT {
 			.put("replicaLagMaxBytes", lagBytes.stream().mapToLong(Long::longValue).max().orElse(-1))
 			.put("replicaRole", database.members().get(replica).get("role").asString())
 			.write();
+		SteadyLoad.assertSentAsScheduled(readsOnly);
 		assertThat(readsOnly.failures()).isEmpty();
 		assertThat(replicaShare).as("share of catalog transactions on the replica").isGreaterThan(0.9);
 		assertThat(database.members().get(replica).get("role").asString()).isEqualTo("sync_standby");
@@ -201,6 +203,7 @@ class DatabaseFailoverIT {
 			.put("killToNewLeaderMs", TimeUnit.NANOSECONDS.toMillis(newLeaderAt[0] - run.eventNanos()))
 			.put("writeGapMs", writeGap)
 			.write();
+		SteadyLoad.assertSentAsScheduled(run);
 		assertThat(run.failures()).as("failed reads").isEmpty();
 		FailoverIT.assertOrdersStoredOnceAndReadable(orders, results);
 		assertThat(database.leader()).isEqualTo(other(leader));
@@ -230,6 +233,7 @@ class DatabaseFailoverIT {
 			.put("members", members.toString())
 			.put("rewindLogLines", rewind)
 			.write();
+		SteadyLoad.assertSentAsScheduled(run);
 		assertThat(run.failures()).as("failed reads").isEmpty();
 		assertThat(members.get(killedPrimary).get("role").asString()).isNotEqualTo("leader");
 		assertThat(lagZeroMs[0]).as("start to streaming without lag (ms)").isLessThan(30_000L);
@@ -258,6 +262,7 @@ class DatabaseFailoverIT {
 			.put("to", database.leader())
 			.put("writeGapMs", writeGap)
 			.write();
+		SteadyLoad.assertSentAsScheduled(run);
 		assertThat(run.failures()).as("failed reads").isEmpty();
 		FailoverIT.assertOrdersStoredOnceAndReadable(orders, results);
 		assertThat(database.leader()).isEqualTo(candidate);
@@ -284,6 +289,7 @@ class DatabaseFailoverIT {
 		Proc.docker(Duration.ofSeconds(60), "start", container).orThrow();
 		Duration rejoined = database.waitUntilStreamingWithoutLag(replica, Duration.ofSeconds(60));
 		results.put("startToStreamingWithoutLagMs", rejoined.toMillis()).write();
+		SteadyLoad.assertSentAsScheduled(run);
 		assertThat(run.failures()).as("failed reads").isEmpty();
 		FailoverIT.assertOrdersStoredOnceAndReadable(orders, results);
 		assertThat(database.leader()).isEqualTo(leader);
@@ -328,29 +334,22 @@ class DatabaseFailoverIT {
 			.put("leaderAtEnd", leaderDuring)
 			.put("orderAcksAfterKill", orders.acks.stream().filter((ack) -> ack.sentNanos() > run.eventNanos()).count())
 			.write();
+		SteadyLoad.assertSentAsScheduled(run);
 		assertThat(run.failures()).as("failed reads").isEmpty();
 		FailoverIT.assertOrdersStoredOnceAndReadable(orders, results);
 		assertThat(database.waitForLeader(Duration.ofSeconds(30))).isEqualTo(leader);
 	}
 
 	private static void waitForNewLeader(String oldLeader) {
-		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-		while (true) {
-			String leader = database.leader();
-			if (leader != null && !leader.equals(oldLeader)) {
-				return;
-			}
-			assertThat(System.nanoTime()).as("a new leader instead of " + oldLeader).isLessThan(deadline);
-			ComposeStack.sleep(Duration.ofMillis(100));
-		}
+		await("a new leader instead of " + oldLeader).atMost(Duration.ofSeconds(60))
+			.pollInterval(Duration.ofMillis(100))
+			.until(database::leader, (leader) -> leader != null && !leader.equals(oldLeader));
 	}
 
 	private static void waitForAnOrderAcknowledgedAfter(OrderStream orders, long eventNanos) {
-		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-		while (orders.writeGapMillis(eventNanos) < 0) {
-			assertThat(System.nanoTime()).as("an order acknowledged after the event").isLessThan(deadline);
-			ComposeStack.sleep(Duration.ofMillis(100));
-		}
+		await("an order acknowledged after the event").atMost(Duration.ofSeconds(60))
+			.pollInterval(Duration.ofMillis(100))
+			.until(() -> orders.writeGapMillis(eventNanos) >= 0);
 	}
 
 }

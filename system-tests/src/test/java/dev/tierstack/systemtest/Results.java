@@ -49,7 +49,9 @@ final class Results {
 		results.put("failed", run.failures().size());
 		results.put("failedOfTotal", run.failures().size() + "/" + run.outcomes().size());
 		results.put("rateTargetPerSecond", ratePerSecond);
-		results.put("slotsSkippedClientStalled", run.skippedSlots());
+		results.put("requestsDue", run.due());
+		results.put("requestsSent", run.sent());
+		results.put("requestsDroppedClientBehind", run.dropped());
 		results.put("durationMs", TimeUnit.NANOSECONDS.toMillis(run.endNanos() - run.startNanos()));
 		results.put("latencyP50Ms", millis(latency.getValueAtPercentile(50)));
 		results.put("latencyP99Ms", millis(latency.getValueAtPercentile(99)));

@@ -6,7 +6,9 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -19,6 +21,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import tools.jackson.databind.JsonNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Pages and API through the VIP, every replica taking part, the request id, the rate
@@ -139,27 +142,27 @@ class RoutingIT {
 		// Generated at the edge: a client cannot pick (or collide with) another request's
 		// id.
 		assertThat(UUID.fromString(requestId)).isNotNull();
-		// The tiers write their access logs in batches, once a second.
-		boolean inLbLog = false;
-		boolean inWebLog = false;
-		boolean inAppLog = false;
-		long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-		while (!(inLbLog && inWebLog && inAppLog) && System.nanoTime() < deadline) {
-			ComposeStack.sleep(Duration.ofMillis(500));
-			// A tier's whole log is read again only until the id has turned up in it.
-			inLbLog = inLbLog || stack.logs("lb1").contains(requestId) || stack.logs("lb2").contains(requestId);
-			inWebLog = inWebLog || stack.logs("web").contains(requestId);
-			inAppLog = inAppLog || stack.logs("app").contains(requestId);
+		Map<String, List<String>> tiers = Map.of("inLoadBalancerLog", List.of("lb1", "lb2"), "inWebLog", List.of("web"),
+				"inAppLog", List.of("app"));
+		Map<String, Boolean> seen = new TreeMap<>();
+		tiers.keySet().forEach((tier) -> seen.put(tier, false));
+		try {
+			// The tiers write their access logs in batches, once a second. A tier's whole
+			// log is read again only until the id has turned up in it.
+			await().atMost(Duration.ofSeconds(10))
+				.pollInterval(Duration.ofMillis(500))
+				.pollInSameThread()
+				.untilAsserted(() -> {
+					seen.replaceAll((tier, found) -> found
+							|| tiers.get(tier).stream().anyMatch((service) -> stack.logs(service).contains(requestId)));
+					assertThat(seen).as("request id in each tier's log").doesNotContainValue(false);
+				});
 		}
-		Results.of("request-id")
-			.put("requestId", requestId)
-			.put("inLoadBalancerLog", inLbLog)
-			.put("inWebLog", inWebLog)
-			.put("inAppLog", inAppLog)
-			.write();
-		assertThat(inLbLog).as("request id in the load balancer's log").isTrue();
-		assertThat(inWebLog).as("request id in the web tier's log").isTrue();
-		assertThat(inAppLog).as("request id in the app tier's log").isTrue();
+		finally {
+			Results results = Results.of("request-id").put("requestId", requestId);
+			seen.forEach(results::put);
+			results.write();
+		}
 	}
 
 	@Test
@@ -191,8 +194,9 @@ class RoutingIT {
 		assertThat(one.headers().firstValue("Content-Type")).hasValue("application/problem+json");
 		assertThat(one.body()).contains("urn:tierstack:problem:rate-limited");
 		// The window is one second: the client is served again right after.
-		ComposeStack.sleep(Duration.ofSeconds(2));
-		assertThat(Http.get(http, vip, "/api/books?size=1").statusCode()).isEqualTo(200);
+		await("served again after the burst").atMost(Duration.ofSeconds(3))
+			.pollInterval(Duration.ofMillis(250))
+			.until(() -> Http.get(http, vip, "/api/books?size=1").statusCode(), (status) -> status == 200);
 	}
 
 	private static Set<String> hostnames(String service) {

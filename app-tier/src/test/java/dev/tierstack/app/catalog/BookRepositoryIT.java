@@ -6,6 +6,7 @@ import java.util.List;
 import dev.tierstack.app.JpaIntegrationTest;
 import dev.tierstack.app.RecordingStatementInspector;
 import dev.tierstack.app.TestBooks;
+import dev.tierstack.db.testsupport.CatalogSearchSql;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.beans.factory.annotation.Autowired;
@@ -125,9 +126,18 @@ class BookRepositoryIT {
 	}
 
 	@Test
+	void searchSendsTheStatementsWhosePlansTheDbTierChecks() {
+		this.catalog.search("river", 0, 20);
+		this.catalog.search("river", 2, 20);
+		assertThat(RecordingStatementInspector.statements()).contains(CatalogSearchSql.FIRST_PAGE,
+				CatalogSearchSql.LATER_PAGE, CatalogSearchSql.COUNT);
+	}
+
+	@Test
 	void everyExecutionIsPlannedWithItsParameters() {
-		// A generic plan of the search (the driver prepares on the server from the 5th
-		// run) cannot use the trigram indexes: it filters the whole catalog instead.
+		// A generic plan of the first page (the driver prepares on the server from the
+		// 5th run) reads the catalog in title order and filters it instead of asking the
+		// trigram indexes: CatalogSearchIT in the db-tier.
 		for (int i = 0; i < 10; i++) {
 			this.catalog.search("river", 0, 20);
 		}

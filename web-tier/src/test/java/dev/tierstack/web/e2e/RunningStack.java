@@ -22,6 +22,8 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.ConfigurableApplicationContext;
 
+import static org.awaitility.Awaitility.await;
+
 /**
  * The three tiers for the end-to-end tests, started once per test JVM: the db-tier image
  * migrated by the schema owner, the app tier in-process as the runtime role, and the web
@@ -153,23 +155,11 @@ final class RunningStack {
 	private void awaitWebTierUsingAppTier() {
 		HttpClient http = HttpClient.newHttpClient();
 		HttpRequest probe = HttpRequest.newBuilder(URI.create(webUrl() + "/api/books?size=1")).build();
-		long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-		while (System.nanoTime() < deadline) {
-			try {
-				if (http.send(probe, BodyHandlers.discarding()).statusCode() == 200) {
-					return;
-				}
-				Thread.sleep(200);
-			}
-			catch (IOException ex) {
-				// not yet
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-				return;
-			}
-		}
-		throw new IllegalStateException("The web tier did not find the restarted app tier");
+		await("the web tier finds the restarted app tier").atMost(Duration.ofSeconds(20))
+			.pollDelay(Duration.ZERO)
+			.pollInterval(Duration.ofMillis(200))
+			.ignoreExceptionsInstanceOf(IOException.class)
+			.until(() -> http.send(probe, BodyHandlers.discarding()).statusCode() == 200);
 	}
 
 	private ConfigurableApplicationContext startAppTier(int port) {
