@@ -257,10 +257,10 @@ class FailoverIT {
 	 * Three things make it pass on a 2-core host at 50 req/s. Both load balancers choose
 	 * by load (HAProxy's {@code leastconn}, the web tier's fewest requests in flight), so
 	 * a slow node gets fewer new requests. Both ease a node that is back into its share
-	 * over 15 s (HAProxy's {@code slowstart}, the web tier's {@code SlowStart}),
-	 * so a cold JVM does not take its full share at once. HAProxy keeps a restarting
-	 * node's slot and address, so only its health checks bring it back (a slot that got
-	 * its address back from DNS was put in rotation before the JVM listened).
+	 * over 15 s (HAProxy's {@code slowstart}, the web tier's {@code SlowStart}), so a
+	 * cold JVM does not take its full share at once. HAProxy keeps a restarting node's
+	 * slot and address, so only its health checks bring it back (a slot that got its
+	 * address back from DNS was put in rotation before the JVM listened).
 	 */
 	@Test
 	@Order(4)
