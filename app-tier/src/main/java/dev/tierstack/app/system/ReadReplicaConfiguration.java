@@ -42,7 +42,7 @@ class ReadReplicaConfiguration {
 		}
 		HikariDataSource replica = pool(properties, replicaUrl, "app-read", environment);
 		replica.setReadOnly(true);
-		replica.setMinimumIdle(environment.getProperty("app.db.read-minimum-idle", Integer.class, 2));
+		replica.setMinimumIdle(environment.getProperty("app.db.read-minimum-idle", Integer.class, 10));
 		replica.setMaxLifetime(
 				environment.getProperty("app.db.read-max-lifetime", Duration.class, Duration.ofMinutes(30)).toMillis());
 		return new ReadWriteDataSource(primary, replica);

@@ -22,7 +22,6 @@ import org.springframework.cloud.client.loadbalancer.DefaultResponse;
 import org.springframework.cloud.client.loadbalancer.EmptyResponse;
 import org.springframework.cloud.client.loadbalancer.LoadBalancerLifecycle;
 import org.springframework.cloud.client.loadbalancer.Request;
-import org.springframework.cloud.client.loadbalancer.RequestDataContext;
 import org.springframework.cloud.client.loadbalancer.Response;
 import org.springframework.cloud.loadbalancer.core.ReactorServiceInstanceLoadBalancer;
 import org.springframework.cloud.loadbalancer.core.ServiceInstanceListSupplier;
@@ -40,10 +39,10 @@ public class FewestInFlightLoadBalancer
 		implements ReactorServiceInstanceLoadBalancer, LoadBalancerLifecycle<Object, Object, ServiceInstance> {
 
 	/**
-	 * Request attribute holding the mutable set of instances a request has tried (see
-	 * {@link #key}); a client that retries puts an empty one in before its first attempt.
+	 * The instances (see {@link #key}) the current request has tried, bound by a client
+	 * that retries around its attempts; read on the thread that asks for a choice.
 	 */
-	public static final String TRIED_ATTRIBUTE = FewestInFlightLoadBalancer.class.getName() + ".tried";
+	public static final ScopedValue<Set<String>> TRIED = ScopedValue.newInstance();
 
 	private final ServiceInstanceListSupplier instances;
 
@@ -92,11 +91,9 @@ public class FewestInFlightLoadBalancer
 	}
 
 	@Override
-	@SuppressWarnings({ "rawtypes", "unchecked" })
+	@SuppressWarnings("rawtypes")
 	public Mono<Response<ServiceInstance>> choose(Request request) {
-		Set<String> tried = (request.getContext() instanceof RequestDataContext context
-				&& context.getClientRequest().getAttributes().get(TRIED_ATTRIBUTE) instanceof Set set) ? set
-						: new HashSet<>();
+		Set<String> tried = TRIED.isBound() ? TRIED.get() : new HashSet<>();
 		return this.instances.get(request).next().map((all) -> choose(all, tried));
 	}
 

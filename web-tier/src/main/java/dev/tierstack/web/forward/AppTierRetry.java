@@ -5,10 +5,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 
 import dev.tierstack.support.IdempotencyKey;
@@ -68,7 +67,7 @@ final class AppTierRetry {
 		return (request, next) -> {
 			boolean mayRepeat = mayRepeat(request.method(), request.headers().asHttpHeaders());
 			AtomicReference<byte[]> lastWhole = new AtomicReference<>();
-			ServerResponse response = retry(mayRepeat, request.attributes(), () -> {
+			ServerResponse response = retry(mayRepeat, () -> {
 				ServerResponse answer = next.handle(request);
 				InputStream body = MvcUtils.getAttribute(request, MvcUtils.CLIENT_RESPONSE_INPUT_STREAM_ATTR);
 				if (body != null) {
@@ -89,7 +88,7 @@ final class AppTierRetry {
 	static ClientHttpRequestInterceptor interceptor() {
 		return (request, body, execution) -> {
 			boolean mayRepeat = mayRepeat(request.getMethod(), request.getHeaders());
-			return retry(mayRepeat, request.getAttributes(), () -> {
+			return retry(mayRepeat, () -> {
 				ClientHttpResponse response = execution.execute(request, body);
 				readWhole(response.getBody(), response);
 				return check(mayRepeat, response.getStatusCode().value(), response);
@@ -121,16 +120,16 @@ final class AppTierRetry {
 	 * retry, or else the first failure (a second is often just "no other instance").
 	 */
 	@SuppressWarnings("unchecked")
-	private static <T> T retry(boolean mayRepeat, Map<String, Object> attributes, Retryable<T> attempt)
-			throws IOException {
-		attributes.put(FewestInFlightLoadBalancer.TRIED_ATTRIBUTE, new HashSet<String>());
+	private static <T> T retry(boolean mayRepeat, Retryable<T> attempt) throws IOException {
+		RetryTemplate template = new RetryTemplate(RetryPolicy.builder()
+			.maxRetries(1)
+			.delay(Duration.ZERO)
+			.predicate((failure) -> FewestInFlightLoadBalancer.isConnectionFailure(failure)
+					|| (mayRepeat && isBroken(failure)))
+			.build());
 		try {
-			return new RetryTemplate(RetryPolicy.builder()
-				.maxRetries(1)
-				.delay(Duration.ZERO)
-				.predicate((failure) -> FewestInFlightLoadBalancer.isConnectionFailure(failure)
-						|| (mayRepeat && isBroken(failure)))
-				.build()).execute(attempt);
+			return ScopedValue.where(FewestInFlightLoadBalancer.TRIED, ConcurrentHashMap.<String>newKeySet())
+				.call(() -> template.execute(attempt));
 		}
 		catch (RetryException ex) {
 			List<Throwable> failures = ex.getExceptions();
@@ -142,9 +141,6 @@ final class AppTierRetry {
 			Throwable first = failures.isEmpty() ? ex.getLastException() : failures.get(0);
 			// Such as no instance to choose: for the caller, the app tier did not answer.
 			throw (first instanceof IOException io) ? io : new IOException(first.getMessage(), first);
-		}
-		finally {
-			attributes.remove(FewestInFlightLoadBalancer.TRIED_ATTRIBUTE);
 		}
 	}
 

@@ -38,7 +38,8 @@ class PageDefaults {
 
 	// The app tier did not answer (the retry policy included), or no instance was ready.
 	@ExceptionHandler(ResourceAccessException.class)
-	ModelAndView appTierUnavailable(HttpServletResponse response) {
+	ModelAndView appTierUnavailable(ResourceAccessException ex, HttpServletResponse response) {
+		logger.warn("App tier unavailable for a page: " + ex.getMessage());
 		response.setHeader(HttpHeaders.RETRY_AFTER, "5");
 		return errorPage("error/503", HttpStatus.SERVICE_UNAVAILABLE);
 	}

@@ -82,6 +82,19 @@ class FewestInFlightLoadBalancerTests {
 	}
 
 	@Test
+	void theInstancesTriedAreThoseTheRetryingClientBound() {
+		FewestInFlightLoadBalancer overAll = new FewestInFlightLoadBalancer(
+				ServiceInstanceListSuppliers.from(AppTierProperties.SERVICE_ID, this.a, this.b, this.c),
+				new SlowStart(Duration.ZERO), PAUSE, this.now::get);
+		Set<String> tried = new HashSet<>();
+		List<ServiceInstance> chosen = ScopedValue.where(FewestInFlightLoadBalancer.TRIED, tried)
+			.call(() -> List.of(choose(overAll), choose(overAll), choose(overAll)));
+		assertThat(chosen).containsExactlyInAnyOrderElementsOf(this.all);
+		assertThat(tried).hasSize(3);
+		assertThat(choose(overAll)).as("unbound: a request of its own").isNotNull();
+	}
+
+	@Test
 	void anInstanceThatRefusedAConnectionIsLeftOutForItsPauseUnlessAllDid() {
 		started(this.a);
 		finished(this.a, new ConnectException("refused"));
@@ -117,6 +130,10 @@ class FewestInFlightLoadBalancerTests {
 	@Test
 	void noInstanceNoChoice() {
 		assertThat(this.balancer.choose(List.of(), new HashSet<>()).hasServer()).isFalse();
+	}
+
+	private static ServiceInstance choose(FewestInFlightLoadBalancer balancer) {
+		return balancer.choose(new DefaultRequest<>()).block().getServer();
 	}
 
 	private Response<ServiceInstance> choose(Set<String> tried) {

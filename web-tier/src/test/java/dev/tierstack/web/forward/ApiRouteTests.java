@@ -171,6 +171,22 @@ class ApiRouteTests extends StandIns {
 
 	@Test
 	@Order(9)
+	void pagesRetryOnAnotherInstanceByTheSameRules() throws Exception {
+		AtomicInteger answered = new AtomicInteger();
+		ready().forEach((node) -> node.respondWith((self, exchange) -> {
+			if (answered.getAndIncrement() == 0) {
+				cutOff(exchange);
+			}
+			self.json(exchange, 200, "{\"content\":[],\"page\":0,\"size\":20,\"totalElements\":0,\"totalPages\":0}");
+		}));
+		HttpResponse<String> page = send(get("/").header("Accept", "text/html"));
+		assertThat(page.statusCode()).isEqualTo(200);
+		assertThat(a.received()).hasSize(1);
+		assertThat(b.received()).hasSize(1);
+	}
+
+	@Test
+	@Order(10)
 	void answers503ProblemWhenAPostWithoutIdempotencyKeyIsCutOff() throws Exception {
 		ready().forEach((node) -> node.respondWith((self, exchange) -> cutOff(exchange)));
 		HttpResponse<String> response = send(
@@ -180,7 +196,7 @@ class ApiRouteTests extends StandIns {
 	}
 
 	@Test
-	@Order(10)
+	@Order(11)
 	void refusesBodiesOver16KiBWithoutForwarding() throws Exception {
 		HttpResponse<String> response = send(request("/api/orders").header("Content-Type", "application/json")
 			.header("Idempotency-Key", "key-3")
@@ -192,7 +208,7 @@ class ApiRouteTests extends StandIns {
 	}
 
 	@Test
-	@Order(11)
+	@Order(12)
 	void answers503ProblemWithinTheReadTimeoutWhenTheAppIsSlow() throws Exception {
 		ready().forEach((node) -> node.respondWith((self, exchange) -> {
 			sleep(Duration.ofSeconds(3));
@@ -208,7 +224,7 @@ class ApiRouteTests extends StandIns {
 	}
 
 	@Test
-	@Order(12)
+	@Order(13)
 	void failsOverToAnotherInstanceWhenOneIsGone() throws Exception {
 		a.stop();
 		for (int i = 0; i < 6; i++) {
@@ -220,7 +236,7 @@ class ApiRouteTests extends StandIns {
 	}
 
 	@Test
-	@Order(13)
+	@Order(14)
 	void sendsAPostWithoutKeyToAnotherInstanceWhenNoConnectionCouldBeMade() throws Exception {
 		a.stop();
 		for (int i = 0; i < 4; i++) {
@@ -232,7 +248,7 @@ class ApiRouteTests extends StandIns {
 	}
 
 	@Test
-	@Order(14)
+	@Order(15)
 	void answers503QuicklyWhenNoInstanceAnswersAndStaysReady() throws Exception {
 		a.stop();
 		b.stop();
