@@ -42,7 +42,10 @@ class ReadReplicaConfiguration {
 		}
 		HikariDataSource replica = pool(properties, replicaUrl, "app-read", environment);
 		replica.setReadOnly(true);
-		replica.setMinimumIdle(environment.getProperty("app.db.read-minimum-idle", Integer.class, 10));
+		replica.setMinimumIdle(environment.getProperty("app.db.read-minimum-idle", Integer.class, 2));
+		replica.setConnectionTimeout(
+				environment.getProperty("app.db.read-connection-timeout", Duration.class, Duration.ofSeconds(3))
+					.toMillis());
 		replica.setMaxLifetime(
 				environment.getProperty("app.db.read-max-lifetime", Duration.class, Duration.ofMinutes(30)).toMillis());
 		return new ReadWriteDataSource(primary, replica);
