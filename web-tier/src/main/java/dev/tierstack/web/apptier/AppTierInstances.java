@@ -39,12 +39,13 @@ public class AppTierInstances {
 				properties.failedInstancePause());
 	}
 
-	private static ServiceInstance[] fixed(AppTierProperties properties) {
-		return properties.urls()
-			.stream()
-			.map((url) -> new DefaultServiceInstance(url.getHost() + ":" + url.getPort(), AppTierProperties.SERVICE_ID,
-					url.getHost(), url.getPort(), "https".equals(url.getScheme())))
-			.toArray(ServiceInstance[]::new);
+	static ServiceInstance[] fixed(AppTierProperties properties) {
+		return properties.urls().stream().map((url) -> {
+			boolean secure = "https".equals(url.getScheme());
+			int port = (url.getPort() != -1) ? url.getPort() : (secure ? 443 : 80);
+			return new DefaultServiceInstance(url.getHost() + ":" + port, AppTierProperties.SERVICE_ID, url.getHost(),
+					port, secure);
+		}).toArray(ServiceInstance[]::new);
 	}
 
 	/**
