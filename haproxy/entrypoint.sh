@@ -16,7 +16,8 @@
 #    that requests already in flight are answered (bounded by hard-stop-after).
 #
 # Environment: NODE_NAME, NODE_ADDR (this node's address on the edge network), PEER_ADDR, VIP,
-# PRIORITY, STATS_ADDR (ops port address), optional VRRP_INTERFACE, VRRP_ROUTER_ID.
+# PRIORITY (the same on both nodes), STATS_ADDR (ops port address), optional PEER_PORT (where
+# the peer passes requests on, 8480), VRRP_INTERFACE, VRRP_ROUTER_ID.
 set -euo pipefail
 
 # Any other command (`haproxy -c ...`, `keepalived -t ...`, a shell) runs as given.
@@ -31,8 +32,9 @@ log() { printf '%s lb-entrypoint[%s]: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)"
 : "${PEER_ADDR:?PEER_ADDR (the other node on the edge network) is required}"
 : "${VIP:?VIP is required}"
 : "${PRIORITY:=100}"
+: "${PEER_PORT:=8480}"
 : "${VRRP_ROUTER_ID:=51}"
-export NODE_NAME
+export NODE_NAME NODE_ADDR PEER_ADDR PEER_PORT
 
 if [ -z "${VRRP_INTERFACE:-}" ]; then
 	# Docker numbers interfaces in attach order, which Compose does not fix: find ours by address.
@@ -75,7 +77,10 @@ done
 keepalived --dont-fork --log-console --vrrp --use-file /run/keepalived/keepalived.conf \
 	--pid /run/keepalived/keepalived.pid --vrrp_pid /run/keepalived/vrrp.pid &
 keepalived_pid=$!
-log "started haproxy ($haproxy_pid) and keepalived ($keepalived_pid) on $VRRP_INTERFACE ($NODE_ADDR, peer $PEER_ADDR, VIP $VIP, priority $PRIORITY)"
+# Whether this node can serve, for keepalived's track_file (see check-haproxy).
+check-haproxy --watch /run/keepalived/not-serving &
+watch_pid=$!
+log "started haproxy ($haproxy_pid), keepalived ($keepalived_pid) and the watcher ($watch_pid) on $VRRP_INTERFACE ($NODE_ADDR, peer $PEER_ADDR, VIP $VIP, priority $PRIORITY)"
 
 release_vip() {
 	ip addr del "$VIP/32" dev "$VRRP_INTERFACE" 2>/dev/null && log "removed VIP $VIP from $VRRP_INTERFACE" || true
@@ -102,9 +107,10 @@ trap 'stopping=true' TERM INT
 
 set +e
 while :; do
-	wait -n "$haproxy_pid" "$keepalived_pid"
+	wait -n "$haproxy_pid" "$keepalived_pid" "$watch_pid"
 	if [ "$stopping" = true ]; then
 		log "stopping: VIP to the peer first, then HAProxy drains"
+		kill "$watch_pid" 2>/dev/null
 		stop_keepalived
 		stop_haproxy
 		kill "$tail_pid" 2>/dev/null
@@ -113,11 +119,19 @@ while :; do
 	fi
 	if ! kill -0 "$haproxy_pid" 2>/dev/null; then
 		log "haproxy exited; stopping keepalived so the peer takes the VIP"
+		kill "$watch_pid" 2>/dev/null
 		stop_keepalived
+		exit 1
+	fi
+	if ! kill -0 "$watch_pid" 2>/dev/null; then
+		log "the watcher exited; the VIP goes to the peer and the node restarts"
+		stop_keepalived
+		stop_haproxy
 		exit 1
 	fi
 	if ! kill -0 "$keepalived_pid" 2>/dev/null; then
 		log "keepalived exited; releasing the VIP and stopping haproxy"
+		kill "$watch_pid" 2>/dev/null
 		release_vip
 		stop_haproxy
 		exit 1

@@ -297,6 +297,58 @@ final class ComposeStack implements AutoCloseable {
 	}
 
 	/**
+	 * Freezes every process of the container ({@code docker pause}): its kernel still
+	 * accepts connections, and nothing answers them.
+	 */
+	void pause(String container) {
+		Proc.docker(Duration.ofSeconds(30), "pause", container).orThrow();
+	}
+
+	void unpause(String container) {
+		Proc.docker(Duration.ofSeconds(30), "unpause", container).orThrow();
+	}
+
+	/**
+	 * Drops (or, with {@code drop} false, lets through again) every packet the container
+	 * sends on one of its networks: an iptables rule in the container's network
+	 * namespace, entered from the host (the container itself may not change its rules).
+	 */
+	void dropOutgoing(String container, String network, boolean drop) {
+		String pid = inspect(container, "{{.State.Pid}}");
+		String address = ip(container, network);
+		String device = Proc
+			.run(Duration.ofSeconds(10), "nsenter", "-t", pid, "-n", "ip", "-o", "-4", "addr", "show", "to", address)
+			.orThrow()
+			.trimmed()
+			.split("\\s+")[1];
+		Proc.run(Duration.ofSeconds(10), "nsenter", "-t", pid, "-n", "iptables", drop ? "-I" : "-D", "OUTPUT", "-o",
+				device, "-j", "DROP")
+			.orThrow();
+	}
+
+	/**
+	 * Sends a signal (STOP, CONT) to every process of the container that runs the given
+	 * command, from the host, by pid.
+	 */
+	void signal(String container, String command, String signal) {
+		List<String> pids = Proc.docker(Duration.ofSeconds(30), "top", container, "-o", "pid,comm")
+			.orThrow()
+			.lines()
+			.stream()
+			.skip(1)
+			.map((line) -> line.split("\\s+"))
+			.filter((fields) -> fields.length == 2 && fields[1].equals(command))
+			.map((fields) -> fields[0])
+			.toList();
+		if (pids.isEmpty()) {
+			throw new IllegalStateException("no " + command + " process in " + container);
+		}
+		List<String> kill = new ArrayList<>(List.of("kill", "-" + signal));
+		kill.addAll(pids);
+		Proc.run(Duration.ofSeconds(10), null, Map.of(), kill).orThrow();
+	}
+
+	/**
 	 * When the engine saw the container's process end, on this JVM's {@code nanoTime}
 	 * scale (the engine and this JVM share the host's clock).
 	 */

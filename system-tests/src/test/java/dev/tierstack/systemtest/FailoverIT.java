@@ -2,7 +2,6 @@ package dev.tierstack.systemtest;
 
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -11,7 +10,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongFunction;
 import java.util.regex.Pattern;
 
@@ -69,14 +67,16 @@ class FailoverIT {
 	static final Duration WARM_UP = Duration.ofSeconds(15);
 
 	/**
-	 * HAProxy's log lines on web server state and address changes, requests it answered
-	 * with a 5xx, requests that took a second or more (%Tw is the time in its queue, %Tr
-	 * the web node's) and requests that ended abnormally (a termination state other than
-	 * "----", such as SD: the server broke off while sending the body).
+	 * HAProxy's log lines on web server state and address changes (the peer load
+	 * balancer, a backup server, too), keepalived's transitions and the watcher's
+	 * verdicts, requests HAProxy answered with a 5xx, requests that took a second or more
+	 * (%Tw is the time in its queue, %Tr the web node's) and requests that ended
+	 * abnormally (a termination state other than "----", such as SD: the server broke off
+	 * while sending the body).
 	 */
 	private static final Pattern LOAD_BALANCER_EVENT = Pattern
-		.compile("^\\S+ (Server web/|web/web-\\d+ changed its IP|backend web )|/-?\\d+ 5\\d\\d -?\\d+ |/\\d{4,} \\d{3} "
-				+ "| \\d{3} -?\\d+ [A-Z][A-Z-]{3} ");
+		.compile("^\\S+ ((Backup )?Server web/|web/web-\\d+ changed its IP|backend web )|/-?\\d+ 5\\d\\d -?\\d+ "
+				+ "|/\\d{4,} \\d{3} | \\d{3} -?\\d+ [A-Z][A-Z-]{3} |keepalived transition|lb-watch");
 
 	private static ComposeStack stack;
 
@@ -86,6 +86,8 @@ class FailoverIT {
 
 	private static List<String> isbns;
 
+	private static Rotation rotation;
+
 	@BeforeAll
 	static void stack(ComposeStack composeStack) {
 		stack = composeStack;
@@ -93,6 +95,7 @@ class FailoverIT {
 		http = Http.client();
 		isbns = Http.isbnsInStock(http, vip, 200);
 		assertThat(isbns).hasSize(200);
+		rotation = new Rotation(stack, http, isbns);
 		SteadyLoad.Run warmUp = new SteadyLoad(http, readMix(), RATE).run(WARM_UP, WARM_UP, Duration.ZERO,
 				Duration.ZERO, null);
 		Results.of("warm-up", warmUp, RATE).write();
@@ -121,7 +124,7 @@ class FailoverIT {
 	@Test
 	@Order(1)
 	void killTheLoadBalancerThatHoldsTheVip() {
-		String holder = vipHolder();
+		String holder = rotation.vipHolder();
 		String container = stack.containers(holder).get(0);
 		assertThat(stack.exec(container, "ip", "-4", "-o", "addr").orThrow().out()).contains(stack.vip() + "/32");
 		long[] cliNanos = new long[1];
@@ -137,7 +140,7 @@ class FailoverIT {
 					event.set(stack.diedAtNanos(container));
 				});
 		long gap = run.gapAfterEventMillis();
-		String newHolder = vipHolder();
+		String newHolder = rotation.vipHolder();
 		long recoveredAt = run.eventNanos() + TimeUnit.MILLISECONDS.toNanos(gap);
 		List<SteadyLoad.Outcome> failedAfterRecovery = run.failures()
 			.stream()
@@ -156,8 +159,9 @@ class FailoverIT {
 			.put("failedSentAfterVipBack", failedAfterRecovery.size())
 			.write();
 
-		// Put the node back: it rejoins as backup and does not take the VIP back
-		// (nopreempt), at no moment of the seconds after it is healthy again.
+		// Put the node back: it rejoins as backup and does not take the VIP back (the
+		// same priority as the holder), at no moment of the seconds after it is healthy
+		// again.
 		stack.startAndWaitHealthy(container, Duration.ofSeconds(60));
 		try {
 			// Each poll costs a `docker exec`: on a busy host the two seconds without a
@@ -166,12 +170,12 @@ class FailoverIT {
 				.during(Duration.ofSeconds(2))
 				.pollDelay(Duration.ZERO)
 				.pollInterval(Duration.ofMillis(500))
-				.failFast("split brain: the restarted node also holds the VIP", () -> holdsTheVip(container))
-				.until(FailoverIT::vipHolder, newHolder::equals);
+				.failFast("split brain: the restarted node also holds the VIP", () -> rotation.holdsTheVip(container))
+				.until(rotation::vipHolder, newHolder::equals);
 		}
 		finally {
-			results.put("vipHolderAfterRestart", vipHolder())
-				.put("restartedNodeHoldsVip", holdsTheVip(container))
+			results.put("vipHolderAfterRestart", rotation.vipHolder())
+				.put("restartedNodeHoldsVip", rotation.holdsTheVip(container))
 				.write();
 		}
 
@@ -179,10 +183,6 @@ class FailoverIT {
 		assertThat(newHolder).isNotEqualTo(holder);
 		assertThat(gap).as("VIP answers again after (ms)").isBetween(0L, 999L);
 		assertThat(failedAfterRecovery).as("requests sent after the VIP answered again that failed").isEmpty();
-	}
-
-	private static boolean holdsTheVip(String container) {
-		return stack.exec(container, "ip", "-4", "-o", "addr").orThrow().out().contains(stack.vip() + "/");
 	}
 
 	@Test
@@ -197,11 +197,11 @@ class FailoverIT {
 				});
 		Results.of("kill-web-replica", run, RATE)
 			.put("killed", stack.name(victim))
-			.put("loadBalancerEvents", loadBalancerEvents(since))
+			.put("loadBalancerEvents", loadBalancerEvents(stack, since))
 			.write();
 
 		stack.startAndWaitHealthy(victim, Duration.ofSeconds(120));
-		waitUntilLoadBalancersSeeWebServersUp(2);
+		rotation.waitUntilLoadBalancersSeeWebServersUp(2);
 		SteadyLoad.assertSentAsScheduled(run);
 		assertThat(run.failures()).as("failed requests").isEmpty();
 	}
@@ -228,7 +228,7 @@ class FailoverIT {
 			.write();
 
 		stack.startAndWaitHealthy(victim, Duration.ofSeconds(120));
-		waitUntilTheWebTierRoutesTo(stack.inspect(victim, "{{.Config.Hostname}}"));
+		rotation.waitUntilTheWebTierRoutesTo(stack.inspect(victim, "{{.Config.Hostname}}"));
 		SteadyLoad.assertSentAsScheduled(run);
 		assertThat(run.failures()).as("failed GETs").isEmpty();
 		assertOrdersStoredOnceAndReadable(orders, results);
@@ -274,7 +274,7 @@ class FailoverIT {
 					for (String web : stack.containers("web")) {
 						long start = System.nanoTime();
 						stack.restart(web);
-						waitUntilLoadBalancersSeeWebServersUp(2);
+						rotation.waitUntilLoadBalancersSeeWebServersUp(2);
 						backInRotationMs.put(stack.name(web), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
 						order.add(stack.name(web) + " at s" + secondsSince(streamStart, start));
 						ComposeStack.sleep(SETTLE);
@@ -283,7 +283,7 @@ class FailoverIT {
 						long start = System.nanoTime();
 						String host = stack.inspect(app, "{{.Config.Hostname}}");
 						stack.restartAndWaitHealthy(app, Duration.ofSeconds(120));
-						waitUntilTheWebTierRoutesTo(host);
+						rotation.waitUntilTheWebTierRoutesTo(host);
 						backInRotationMs.put(stack.name(app), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
 						order.add(stack.name(app) + " at s" + secondsSince(streamStart, start));
 						ComposeStack.sleep(SETTLE);
@@ -293,7 +293,7 @@ class FailoverIT {
 			.put("restarted", order)
 			.put("restartToBackInRotationMs", backInRotationMs)
 			.put("settleMs", SETTLE.toMillis())
-			.put("loadBalancerEvents", loadBalancerEvents(since))
+			.put("loadBalancerEvents", loadBalancerEvents(stack, since))
 			.write();
 		SteadyLoad.assertSentAsScheduled(run);
 		assertThat(run.failures()).as("failed requests").isEmpty();
@@ -304,7 +304,7 @@ class FailoverIT {
 	 * 5xx it answered and every request that took a second or more: the log lines that
 	 * explain a failed or slow request.
 	 */
-	private static Map<String, List<String>> loadBalancerEvents(Instant since) {
+	static Map<String, List<String>> loadBalancerEvents(ComposeStack stack, Instant since) {
 		Map<String, List<String>> events = new TreeMap<>();
 		for (String lb : List.of("lb1", "lb2")) {
 			for (String container : stack.containers(lb)) {
@@ -316,46 +316,6 @@ class FailoverIT {
 
 	private static long secondsSince(long origin, long instant) {
 		return TimeUnit.NANOSECONDS.toSeconds(instant - origin);
-	}
-
-	/**
-	 * Waits until a request through the VIP is answered by the given app node: the web
-	 * tier has found it again (DNS refresh, then its readiness probe).
-	 */
-	private static void waitUntilTheWebTierRoutesTo(String appHost) {
-		AtomicInteger request = new AtomicInteger();
-		await("the web tier routes to " + appHost).atMost(Duration.ofSeconds(60))
-			.pollDelay(Duration.ZERO)
-			.pollInterval(Duration.ofMillis(250))
-			.until(() -> Http.get(http, vip, "/api/books/" + isbns.get(request.getAndIncrement() % isbns.size()))
-				.headers()
-				.firstValue("X-App-Node"), (node) -> node.filter(appHost::equals).isPresent());
-	}
-
-	/** Which load balancer answers on the VIP (HAProxy answers this path itself). */
-	private static String vipHolder() {
-		HttpResponse<String> response = Http.get(http, vip, "/actuator/vip-holder");
-		return response.headers().firstValue("X-LB-Node").orElseThrow();
-	}
-
-	/** Waits until both load balancers' health checks have every web replica UP. */
-	private static void waitUntilLoadBalancersSeeWebServersUp(int expected) {
-		for (String lb : List.of("lb1", "lb2")) {
-			await(lb + " sees " + expected + " web servers UP").atMost(Duration.ofSeconds(60))
-				.pollDelay(Duration.ZERO)
-				.pollInterval(Duration.ofMillis(250))
-				.until(() -> webServersUp(lb) >= expected);
-		}
-	}
-
-	private static long webServersUp(String lb) {
-		HttpResponse<String> csv = Http.get(http, "http://" + stack.opsAddress(lb) + ":8404", "/stats;csv");
-		return csv.body()
-			.lines()
-			.map((line) -> line.split(","))
-			.filter((f) -> f.length > 17)
-			.filter((f) -> f[0].equals("web") && f[1].startsWith("web-") && f[17].startsWith("UP"))
-			.count();
 	}
 
 }

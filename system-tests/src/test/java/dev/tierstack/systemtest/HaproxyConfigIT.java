@@ -38,7 +38,7 @@ class HaproxyConfigIT {
 
 	@Test
 	void keepalivedAcceptsTheRenderedTemplateForBothNodes() {
-		for (String[] node : new String[][] { { "lb1", "10.203.1.11", "10.203.1.12", "150" },
+		for (String[] node : new String[][] { { "lb1", "10.203.1.11", "10.203.1.12", "100" },
 				{ "lb2", "10.203.1.12", "10.203.1.11", "100" } }) {
 			// keepalived wants a real (non-loopback) interface: the default bridge's
 			// eth0. It ends
@@ -58,6 +58,8 @@ class HaproxyConfigIT {
 				.contains("10.203.1.10/32")
 				.contains("advert_int 0.1")
 				.contains("vrrp_version 3")
+				.contains("track_file")
+				.doesNotContain("nopreempt")
 				.doesNotContain("authentication")
 				.doesNotContainPattern("@[A-Z_]+@");
 		}

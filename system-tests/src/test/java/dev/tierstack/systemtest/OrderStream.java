@@ -45,6 +45,8 @@ final class OrderStream implements Runnable {
 
 	private final Duration retryWindow;
 
+	private final Duration attemptTimeout;
+
 	private Thread thread;
 
 	volatile int attempts;
@@ -52,10 +54,19 @@ final class OrderStream implements Runnable {
 	volatile int replayed;
 
 	OrderStream(String vip, List<String> isbns, String prefix, Duration retryWindow) {
+		this(vip, isbns, prefix, retryWindow, Http.REQUEST_TIMEOUT);
+	}
+
+	/**
+	 * Orders whose every attempt is given up after {@code attemptTimeout} (and retried
+	 * with the same key, within {@code retryWindow}).
+	 */
+	OrderStream(String vip, List<String> isbns, String prefix, Duration retryWindow, Duration attemptTimeout) {
 		this.vip = vip;
 		this.isbns = isbns;
 		this.prefix = prefix;
 		this.retryWindow = retryWindow;
+		this.attemptTimeout = attemptTimeout;
 	}
 
 	OrderStream start() {
@@ -83,6 +94,7 @@ final class OrderStream implements Runnable {
 			this.keys.add(key);
 			String isbn = this.isbns.get(n % this.isbns.size());
 			HttpRequest post = Http.request(this.vip, "/api/orders")
+				.timeout(this.attemptTimeout)
 				.header("Content-Type", "application/json")
 				.header("Idempotency-Key", key)
 				.POST(HttpRequest.BodyPublishers.ofString("{\"lines\":[{\"isbn\":\"" + isbn + "\",\"quantity\":1}]}"))
@@ -173,6 +185,7 @@ final class OrderStream implements Runnable {
 			.put("ordersNotCreated", List.copyOf(this.notCreated))
 			.put("orderLatencyP50Ms", percentile(50))
 			.put("orderLatencyP99Ms", percentile(99))
+			.put("orderLatencyMaxMs", percentile(100))
 			.put("ordersStoredForKeys", stored)
 			.put("distinctKeysStored", distinctKeys)
 			.put("distinctOrderIds", ids.size())

@@ -57,6 +57,8 @@ final class Results {
 		results.put("latencyP99Ms", millis(latency.getValueAtPercentile(99)));
 		results.put("latencyP999Ms", millis(latency.getValueAtPercentile(99.9)));
 		results.put("latencyMaxMs", millis(latency.getMaxValue()));
+		// Requests the client sent a second time after its attempt failed or timed out.
+		results.put("clientRetries", run.outcomes().stream().filter(SteadyLoad.Outcome::retried).count());
 		results.put("failuresByKind",
 				run.failures()
 					.stream()

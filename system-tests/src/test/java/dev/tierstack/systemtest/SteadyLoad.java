@@ -29,7 +29,7 @@ final class SteadyLoad {
 	 * it said.
 	 */
 	record Outcome(long index, String target, long sentNanos, long doneNanos, int status, String error, String detail,
-			String webNode, String appNode, String lbNode) {
+			String webNode, String appNode, String lbNode, boolean retried) {
 
 		boolean ok() {
 			return this.error == null && this.status >= 200 && this.status < 400;
@@ -77,10 +77,28 @@ final class SteadyLoad {
 
 	private final int ratePerSecond;
 
+	private final Duration attemptTimeout;
+
 	SteadyLoad(HttpClient client, LongFunction<HttpRequest> requests, int ratePerSecond) {
+		this(client, requests, ratePerSecond, null);
+	}
+
+	private SteadyLoad(HttpClient client, LongFunction<HttpRequest> requests, int ratePerSecond,
+			Duration attemptTimeout) {
 		this.client = client;
 		this.requests = requests;
 		this.ratePerSecond = ratePerSecond;
+		this.attemptTimeout = attemptTimeout;
+	}
+
+	/**
+	 * The same stream from a client that gives each attempt {@code attemptTimeout} and
+	 * then sends the (idempotent) request once more, as an application with a deadline
+	 * does: what no server can answer (a request held by a process that stopped) costs it
+	 * one attempt, not the request.
+	 */
+	SteadyLoad retryingAfter(Duration attemptTimeout) {
+		return new SteadyLoad(this.client, this.requests, this.ratePerSecond, attemptTimeout);
 	}
 
 	/**
@@ -208,21 +226,34 @@ final class SteadyLoad {
 
 	private CompletableFuture<?> send(long index, ConcurrentLinkedQueue<Outcome> outcomes) {
 		HttpRequest request = this.requests.apply(index);
+		if (this.attemptTimeout != null) {
+			request = HttpRequest.newBuilder(request, (name, value) -> true).timeout(this.attemptTimeout).build();
+		}
 		String target = request.method() + " " + request.uri().getRawPath()
 				+ ((request.uri().getRawQuery() != null) ? "?" + request.uri().getRawQuery() : "");
 		long sent = System.nanoTime();
-		return this.client.sendAsync(request, HttpResponse.BodyHandlers.discarding()).handle((response, failure) -> {
+		HttpRequest attempt = request;
+		CompletableFuture<HttpResponse<Void>> first = this.client.sendAsync(attempt,
+				HttpResponse.BodyHandlers.discarding());
+		CompletableFuture<HttpResponse<Void>> answered = first;
+		boolean mayRetry = this.attemptTimeout != null && "GET".equals(request.method());
+		if (mayRetry) {
+			answered = first.exceptionallyCompose(
+					(failure) -> this.client.sendAsync(attempt, HttpResponse.BodyHandlers.discarding()));
+		}
+		return answered.handle((response, failure) -> {
 			long done = System.nanoTime();
+			boolean retried = mayRetry && first.isCompletedExceptionally();
 			if (failure != null) {
 				Throwable cause = (failure.getCause() != null) ? failure.getCause() : failure;
 				outcomes.add(new Outcome(index, target, sent, done, -1, cause.getClass().getSimpleName(),
-						cause.getMessage(), null, null, null));
+						cause.getMessage(), null, null, null, retried));
 			}
 			else {
 				outcomes.add(new Outcome(index, target, sent, done, response.statusCode(), null, null,
 						response.headers().firstValue("X-Web-Node").orElse(null),
 						response.headers().firstValue("X-App-Node").orElse(null),
-						response.headers().firstValue("X-LB-Node").orElse(null)));
+						response.headers().firstValue("X-LB-Node").orElse(null), retried));
 			}
 			return null;
 		});

@@ -1,0 +1,263 @@
+package dev.tierstack.systemtest;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongFunction;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import dev.tierstack.db.testsupport.EnabledIfDockerAvailable;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Nodes that fail without dying, under the failover scenarios' stream of reads and keyed
+ * orders: a container that hangs ({@code docker pause}), HAProxy alone hung inside a load
+ * balancer, and a node whose packets on one network are all dropped. Each fault lasts
+ * {@link #FAULT_FOR} and is then healed; the node must come back into rotation by itself.
+ * <p>
+ * The client gives each attempt {@link #ATTEMPT_TIMEOUT} and then sends a read, or an
+ * order with the same key, once more: a request held by a process that stopped answers
+ * nothing until it runs again, whatever the rest of the stack does, and a client with a
+ * deadline does not wait for it. Everything else is the stack's work: no read fails,
+ * every order is acknowledged and stored once, and no answer takes {@link #SLOWEST} or
+ * more.
+ */
+@EnabledIfDockerAvailable
+@ExtendWith(StackExtension.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Order(5)
+class GrayFailureIT {
+
+	static final Duration FAULT_AT = Duration.ofSeconds(4);
+
+	static final Duration FAULT_FOR = Duration.ofSeconds(8);
+
+	/** After the heal: the node's way back into rotation is part of the scenario. */
+	static final Duration TAIL = Duration.ofSeconds(4);
+
+	static final Duration ATTEMPT_TIMEOUT = Duration.ofMillis(2500);
+
+	static final Duration SLOWEST = Duration.ofSeconds(3);
+
+	/** How soon a load balancer that cannot serve gives the VIP to its peer. */
+	static final Duration VIP_MOVE = Duration.ofSeconds(2);
+
+	private static final Pattern MASTER_TRANSITION = Pattern
+		.compile("(\\S+Z) keepalived transition: INSTANCE edge -> MASTER");
+
+	private static ComposeStack stack;
+
+	private static String vip;
+
+	private static HttpClient http;
+
+	private static List<String> isbns;
+
+	private static Rotation rotation;
+
+	@BeforeAll
+	static void stack(ComposeStack composeStack) {
+		stack = composeStack;
+		vip = "http://" + stack.vip();
+		http = Http.client();
+		isbns = Http.isbnsInStock(http, vip, 200);
+		rotation = new Rotation(stack, http, isbns);
+	}
+
+	@BeforeEach
+	void untilSteady(TestInfo test) {
+		SteadyLoad.untilSteady(http, reads(), FailoverIT.RATE,
+				"steady-before-" + test.getTestMethod().orElseThrow().getName());
+	}
+
+	private static LongFunction<HttpRequest> reads() {
+		return SteadyLoad.catalogReads(vip, isbns);
+	}
+
+	@Test
+	@Order(1)
+	void theVipHolderCutOffFromTheWebNetwork() {
+		loadBalancerFault("vip-holder-cut-from-web", (container) -> stack.dropOutgoing(container, "web", true),
+				(container) -> stack.dropOutgoing(container, "web", false));
+	}
+
+	@Test
+	@Order(2)
+	void haproxyHungOnTheVipHolder() {
+		loadBalancerFault("vip-holder-haproxy-hung", (container) -> stack.signal(container, "haproxy", "STOP"),
+				(container) -> stack.signal(container, "haproxy", "CONT"));
+	}
+
+	@Test
+	@Order(3)
+	void aWebNodeHung() {
+		String victim = stack.containers("web").get(0);
+		scenario("web-node-hung", victim, () -> stack.pause(victim), () -> stack.unpause(victim)).writeAndAssert();
+		rotation.waitUntilLoadBalancersSeeWebServersUp(2);
+	}
+
+	@Test
+	@Order(4)
+	void aWebNodeCutOffFromTheLoadBalancers() {
+		String victim = stack.containers("web").get(0);
+		scenario("web-node-cut-from-web", victim, () -> stack.dropOutgoing(victim, "web", true),
+				() -> stack.dropOutgoing(victim, "web", false))
+			.writeAndAssert();
+		rotation.waitUntilLoadBalancersSeeWebServersUp(2);
+	}
+
+	@Test
+	@Order(5)
+	void anAppNodeHung() {
+		String victim = stack.containers("app").get(0);
+		scenario("app-node-hung", victim, () -> stack.pause(victim), () -> stack.unpause(victim)).writeAndAssert();
+		rotation.waitUntilTheWebTierRoutesTo(stack.inspect(victim, "{{.Config.Hostname}}"));
+	}
+
+	@Test
+	@Order(6)
+	void anAppNodeCutOffFromTheDatabase() {
+		String victim = stack.containers("app").get(0);
+		scenario("app-node-cut-from-data", victim, () -> stack.dropOutgoing(victim, "data", true),
+				() -> stack.dropOutgoing(victim, "data", false))
+			.writeAndAssert();
+		rotation.waitUntilTheWebTierRoutesTo(stack.inspect(victim, "{{.Config.Hostname}}"));
+	}
+
+	/**
+	 * A fault on the load balancer that holds the VIP: the VIP must move to the peer
+	 * within {@link #VIP_MOVE}, and stay there once the node is healed (no flapping).
+	 */
+	private void loadBalancerFault(String name, Fault fault, Fault heal) {
+		String holder = rotation.vipHolder();
+		String container = stack.containers(holder).get(0);
+		String peer = "lb1".equals(holder) ? "lb2" : "lb1";
+		String peerContainer = stack.containers(peer).get(0);
+		Instant[] faultedAt = new Instant[1];
+		Scenario scenario = scenario(name, container, () -> {
+			fault.apply(container);
+			faultedAt[0] = Instant.now();
+		}, () -> heal.apply(container));
+		long movedAfter = becameMaster(peerContainer, faultedAt[0])
+			.map((master) -> Duration.between(faultedAt[0], master).toMillis())
+			.orElse(-1L);
+		scenario.results().put("faulted", holder).put("vipMovedAfterMs", movedAfter).write();
+		scenario.assertUnharmed();
+		await(holder + " serves again").atMost(Duration.ofSeconds(30))
+			.pollInterval(Duration.ofMillis(250))
+			.until(() -> rotation.webServersUp(holder) >= 2);
+		try {
+			await("the VIP stays with " + peer).atMost(Duration.ofSeconds(6))
+				.during(Duration.ofSeconds(2))
+				.pollDelay(Duration.ZERO)
+				.pollInterval(Duration.ofMillis(250))
+				.failFast("split brain: both nodes hold the VIP",
+						() -> rotation.holdsTheVip(container) && rotation.holdsTheVip(peerContainer))
+				.until(() -> rotation.holdsTheVip(peerContainer) && !rotation.holdsTheVip(container));
+		}
+		finally {
+			Results.of(name + "-after-heal")
+				.put("vipHolderAfterHeal", rotation.vipHolder())
+				.put("healedNodeHoldsVip", rotation.holdsTheVip(container))
+				.write();
+		}
+		assertThat(movedAfter).as("VIP moved to %s after (ms)", peer).isBetween(0L, VIP_MOVE.toMillis());
+	}
+
+	/**
+	 * When keepalived on the node took the VIP (MASTER) after {@code since}, as its
+	 * notify script logged it: read afterwards, so that nothing polls the host during the
+	 * scenario.
+	 */
+	private static Optional<Instant> becameMaster(String container, Instant since) {
+		return stack.logLines(container, since.minusSeconds(1), MASTER_TRANSITION)
+			.stream()
+			.map(MASTER_TRANSITION::matcher)
+			.filter(Matcher::find)
+			.map((matcher) -> Instant.parse(matcher.group(1)))
+			.filter((at) -> !at.isBefore(since))
+			.findFirst();
+	}
+
+	/**
+	 * Runs the stream and the orders, injects the fault after {@link #FAULT_AT} and heals
+	 * it {@link #FAULT_FOR} later.
+	 */
+	private Scenario scenario(String name, String victim, Action fault, Action heal) {
+		String prefix = "st-gray-" + UUID.randomUUID().toString().substring(0, 8) + "-";
+		OrderStream orders = new OrderStream(vip, isbns, prefix, Duration.ofSeconds(15), ATTEMPT_TIMEOUT).start();
+		Instant since = Instant.now();
+		long[] healedAt = { 0 };
+		SteadyLoad.Run run;
+		try {
+			run = new SteadyLoad(http, reads(), FailoverIT.RATE).retryingAfter(ATTEMPT_TIMEOUT)
+				.run(Duration.ofSeconds(16), Duration.ofMinutes(2), FAULT_AT, TAIL, (event) -> {
+					event.set(System.nanoTime());
+					fault.run();
+					ComposeStack.sleep(FAULT_FOR.minusNanos(System.nanoTime() - event.get()));
+					heal.run();
+					healedAt[0] = System.nanoTime();
+				});
+		}
+		finally {
+			orders.stopAndJoin();
+		}
+		Results results = orders.check(Results.of(name, run, FailoverIT.RATE), new DatabaseCluster(stack), http)
+			.put("victim", stack.name(victim))
+			.put("faultMs", TimeUnit.NANOSECONDS.toMillis(healedAt[0] - run.eventNanos()))
+			.put("loadBalancerEvents", FailoverIT.loadBalancerEvents(stack, since));
+		return new Scenario(run, orders, results);
+	}
+
+	/** A finished scenario: the stream, the orders and their figures. */
+	private record Scenario(SteadyLoad.Run run, OrderStream orders, Results results) {
+
+		void writeAndAssert() {
+			this.results.write();
+			assertUnharmed();
+		}
+
+		/**
+		 * No read failed, every order was acknowledged and stored once, no answer took
+		 * {@link #SLOWEST}.
+		 */
+		void assertUnharmed() {
+			SteadyLoad.assertSentAsScheduled(this.run);
+			assertThat(this.run.failures()).as("failed reads").isEmpty();
+			FailoverIT.assertOrdersStoredOnceAndReadable(this.orders, this.results);
+			assertThat((double) this.results.get("latencyMaxMs")).as("slowest read (ms)")
+				.isLessThan(SLOWEST.toMillis());
+			assertThat(this.orders.percentile(100)).as("slowest order (ms)").isLessThan(SLOWEST.toMillis());
+		}
+
+	}
+
+	private interface Action {
+
+		void run();
+
+	}
+
+	private interface Fault {
+
+		void apply(String container);
+
+	}
+
+}
