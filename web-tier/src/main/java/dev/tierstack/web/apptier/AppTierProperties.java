@@ -31,7 +31,8 @@ import org.springframework.util.unit.DataSize;
  * longest such a request spends in the web tier is two attempts: 1.6 s (800 ms twice), or
  * 1.8 s (a connect timeout, then 800 ms), under the 2 s HAProxy gives each attempt at a
  * web node. No attempt waits for a pooled connection while {@code maxConnections} is at
- * least Tomcat's thread count (each request thread holds one at a time).
+ * least Tomcat's thread count (each request thread holds one at a time). A readiness
+ * probe gets as long, to connect and to answer
  * @param maxConnections pooled connections to all app instances together
  * @param failedInstancePause how long an instance that refused a connection or let an
  * attempt time out is left out
