@@ -1,11 +1,19 @@
 package dev.tierstack.web.apptier;
 
+import java.util.function.BiFunction;
+
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+
 import org.springframework.cloud.client.DefaultServiceInstance;
 import org.springframework.cloud.client.ServiceInstance;
+import org.springframework.cloud.loadbalancer.core.HealthCheckServiceInstanceListSupplier;
 import org.springframework.cloud.loadbalancer.core.ServiceInstanceListSupplier;
+import org.springframework.cloud.loadbalancer.support.LoadBalancerClientFactory;
 import org.springframework.cloud.loadbalancer.support.ServiceInstanceListSuppliers;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
+import org.springframework.http.HttpStatus;
 import org.springframework.http.client.SimpleClientHttpRequestFactory;
 import org.springframework.web.client.RestClient;
 
@@ -28,7 +36,8 @@ public class AppTierInstances {
 		}
 		return ServiceInstanceListSupplier.builder()
 			.withBase(base)
-			.withBlockingHealthChecks(healthCheckClient(properties))
+			.with((loadBalancerContext, instances) -> new HealthCheckServiceInstanceListSupplier(instances,
+					loadBalancerContext.getBean(LoadBalancerClientFactory.class), readiness(properties)))
 			.build(context);
 	}
 
@@ -49,15 +58,31 @@ public class AppTierInstances {
 	}
 
 	/**
-	 * A separate, unpooled client for readiness probes, with the same timeouts as
-	 * requests: a node too slow to say whether it is ready would be too slow to serve a
-	 * page.
+	 * Whether an instance answers its readiness endpoint with 200, asked by a separate,
+	 * unpooled client within one attempt's time ({@code attempt-timeout}, to connect and
+	 * to answer): a node too slow to say whether it is ready would be too slow to serve a
+	 * request. Spring Cloud's blocking checks ({@code withBlockingHealthChecks}) probe
+	 * the instances one after another on one thread and publish the list once the round
+	 * is over, so a hung instance held up every other probe for its whole timeout; here
+	 * each probe has a thread of its own, and a round lasts as long as its slowest probe.
+	 * Rounds start a second after the last ended
+	 * ({@code spring.cloud.loadbalancer.health-check.interval}), so an instance that
+	 * hangs leaves the list within 1.8 s, for one small request per app instance and
+	 * second from each web node.
+	 * @param properties the app tier's settings
+	 * @return the probe, for {@link HealthCheckServiceInstanceListSupplier}
 	 */
-	private static RestClient healthCheckClient(AppTierProperties properties) {
+	private static BiFunction<ServiceInstance, String, Mono<Boolean>> readiness(AppTierProperties properties) {
 		SimpleClientHttpRequestFactory requestFactory = new SimpleClientHttpRequestFactory();
-		requestFactory.setConnectTimeout(properties.connectTimeout());
-		requestFactory.setReadTimeout(properties.readTimeout());
-		return RestClient.builder().requestFactory(requestFactory).build();
+		requestFactory.setConnectTimeout(properties.attemptTimeout());
+		requestFactory.setReadTimeout(properties.attemptTimeout());
+		RestClient client = RestClient.builder().requestFactory(requestFactory).build();
+		return (instance, path) -> Mono
+			.fromCallable(() -> client.get()
+				.uri(instance.getUri().resolve(path))
+				.exchange((request, response) -> response.getStatusCode().isSameCodeAs(HttpStatus.OK)))
+			.onErrorReturn(false)
+			.subscribeOn(Schedulers.boundedElastic());
 	}
 
 }

@@ -21,17 +21,29 @@ import org.springframework.util.unit.DataSize;
  * @param healthChecks whether instances are probed on their readiness endpoint and
  * skipped while not ready (interval: {@code spring.cloud.loadbalancer.health-check.*})
  * @param connectTimeout time to open a connection; a dead node costs at most this
- * @param readTimeout time to wait for an answer; the longest a page waits for the app
+ * @param readTimeout time to wait for an answer to a request that may not be repeated (a
+ * POST without {@code Idempotency-Key}): the first instance may act on it, so it is
+ * waited for
+ * @param attemptTimeout time to wait for an answer to each attempt at a request that may
+ * be repeated ({@code APP_TIER_ATTEMPT_TIMEOUT}); one that times out is tried once more
+ * on another instance. A hung instance accepts connections (its kernel does) and never
+ * answers; one cut off from the network costs {@code connectTimeout} instead. So the
+ * longest such a request spends in the web tier is two attempts: 1.6 s (800 ms twice), or
+ * 1.8 s (a connect timeout, then 800 ms), under the 2 s HAProxy gives each attempt at a
+ * web node. No attempt waits for a pooled connection while {@code maxConnections} is at
+ * least Tomcat's thread count (each request thread holds one at a time). A readiness
+ * probe gets as long, to connect and to answer
  * @param maxConnections pooled connections to all app instances together
- * @param failedInstancePause how long an instance that refused a connection is left out
+ * @param failedInstancePause how long an instance that refused a connection or let an
+ * attempt time out is left out
  * @param slowStart how long an instance that has just joined the healthy list takes to
  * get its full share of requests (see {@link SlowStart}); zero: at once
  * @param maxRequestBody the largest body the {@code /api} route accepts
  */
 @ConfigurationProperties("tierstack.app-tier")
 public record AppTierProperties(List<URI> urls, String dnsName, int port, Duration dnsRefresh, boolean healthChecks,
-		Duration connectTimeout, Duration readTimeout, int maxConnections, Duration failedInstancePause,
-		Duration slowStart, DataSize maxRequestBody) {
+		Duration connectTimeout, Duration readTimeout, Duration attemptTimeout, int maxConnections,
+		Duration failedInstancePause, Duration slowStart, DataSize maxRequestBody) {
 
 	/** The service id the load balancer knows the app tier by. */
 	public static final String SERVICE_ID = "app-tier";

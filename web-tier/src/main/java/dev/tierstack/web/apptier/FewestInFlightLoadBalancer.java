@@ -2,6 +2,7 @@ package dev.tierstack.web.apptier;
 
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
+import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.HashSet;
@@ -11,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 
 import org.apache.hc.client5.http.ConnectTimeoutException;
 import org.jspecify.annotations.Nullable;
@@ -28,10 +30,11 @@ import org.springframework.cloud.loadbalancer.core.ServiceInstanceListSupplier;
 
 /**
  * Chooses the app instance for each attempt at a request: of the ready instances, less
- * those this request already tried and those that refused a connection a moment ago,
- * eased by {@link SlowStart}, the one with the fewest requests in flight from this web
- * node; instances level with each other take turns. With every node answering quickly
- * that is round robin; a slow node gets fewer new requests until it catches up (HAProxy's
+ * those this request already tried and those that refused a connection or let an attempt
+ * time out a moment ago (outlier ejection, until the health checks have caught up), eased
+ * by {@link SlowStart}, the one with the fewest requests in flight from this web node;
+ * instances level with each other take turns. With every node answering quickly that is
+ * round robin; a slow node gets fewer new requests until it catches up (HAProxy's
  * {@code leastconn}, one tier down). As a {@link LoadBalancerLifecycle} it sees every
  * request start and end, whichever client (the {@code /api} route, the pages) sent it.
  */
@@ -81,9 +84,24 @@ public class FewestInFlightLoadBalancer
 	 * @return whether it is a connection failure
 	 */
 	public static boolean isConnectionFailure(@Nullable Throwable failure) {
+		return anyCause(failure,
+				(cause) -> cause instanceof ConnectException || cause instanceof ConnectTimeoutException
+						|| cause instanceof NoRouteToHostException || cause instanceof UnknownHostException);
+	}
+
+	/**
+	 * Whether a failure is an instance's silence: no connection or no answer in time (not
+	 * a wait for a pooled connection, which says nothing about the instance).
+	 * @param failure a failure, with its causes
+	 * @return whether it is a timeout
+	 */
+	public static boolean isTimeout(@Nullable Throwable failure) {
+		return anyCause(failure, SocketTimeoutException.class::isInstance);
+	}
+
+	private static boolean anyCause(@Nullable Throwable failure, Predicate<Throwable> test) {
 		for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-			if (cause instanceof ConnectException || cause instanceof ConnectTimeoutException
-					|| cause instanceof NoRouteToHostException || cause instanceof UnknownHostException) {
+			if (test.test(cause)) {
 				return true;
 			}
 		}
@@ -147,7 +165,9 @@ public class FewestInFlightLoadBalancer
 		}
 	}
 
-	// In flight until the answer's head arrives: by then the app has done the work.
+	// In flight until the answer's head arrives: by then the app has done the work. Both
+	// clients report a failed attempt with its exception (the gateway's wrapped in a
+	// ResourceAccessException).
 	@Override
 	public void onComplete(CompletionContext<Object, ServiceInstance, Object> completion) {
 		Response<ServiceInstance> response = completion.getLoadBalancerResponse();
@@ -159,7 +179,7 @@ public class FewestInFlightLoadBalancer
 		if (count != null) {
 			count.decrementAndGet();
 		}
-		if (isConnectionFailure(completion.getThrowable())) {
+		if (isConnectionFailure(completion.getThrowable()) || isTimeout(completion.getThrowable())) {
 			this.pausedUntil.put(key, this.nanoClock.getAsLong() + this.pauseNanos);
 		}
 	}

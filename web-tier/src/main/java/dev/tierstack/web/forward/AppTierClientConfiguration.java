@@ -3,10 +3,12 @@ package dev.tierstack.web.forward;
 import dev.tierstack.web.apptier.AppTierInstances;
 import dev.tierstack.web.apptier.AppTierProperties;
 import dev.tierstack.web.system.TierHeadersInterceptor;
+import org.apache.hc.client5.http.classic.HttpClient;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.client5.http.protocol.HttpClientContext;
 import org.apache.hc.core5.util.TimeValue;
 import org.apache.hc.core5.util.Timeout;
 
@@ -28,13 +30,29 @@ import org.springframework.web.client.RestClient;
 		configuration = AppTierInstances.class)
 class AppTierClientConfiguration {
 
-	// As many pooled connections as Tomcat has threads: each holds at most one at a time,
-	// and one instance may have to take them all. Retries are decided in AppTierRetry.
+	/**
+	 * As many pooled connections as Tomcat has threads: each holds at most one at a time,
+	 * and one instance may have to take them all. Retries are decided in
+	 * {@link AppTierRetry}; an attempt at a request that may be repeated waits
+	 * {@code attempt-timeout} for its answer instead of {@code read-timeout}. That
+	 * reaches HttpClient as the request context's {@link RequestConfig}, which Spring
+	 * passes on as it is, not merged with the client's default: hence a copy of the
+	 * default. HttpClient sets the socket timeout to the response timeout for each
+	 * exchange, after the connection config's socket timeout (set at connect and at
+	 * lease), which so neither lengthens nor caps it.
+	 */
 	@Bean
 	HttpComponentsClientHttpRequestFactory appTierRequestFactory(AppTierProperties properties) {
 		Timeout connectTimeout = Timeout.of(properties.connectTimeout());
 		Timeout readTimeout = Timeout.of(properties.readTimeout());
-		return new HttpComponentsClientHttpRequestFactory(HttpClients.custom()
+		RequestConfig requests = RequestConfig.custom()
+			.setConnectionRequestTimeout(connectTimeout)
+			.setResponseTimeout(readTimeout)
+			.build();
+		RequestConfig repeatable = RequestConfig.copy(requests)
+			.setResponseTimeout(Timeout.of(properties.attemptTimeout()))
+			.build();
+		HttpClient client = HttpClients.custom()
 			.setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
 				.setMaxConnTotal(properties.maxConnections())
 				.setMaxConnPerRoute(properties.maxConnections())
@@ -45,16 +63,22 @@ class AppTierClientConfiguration {
 					.setTimeToLive(TimeValue.ofMinutes(5))
 					.build())
 				.build())
-			.setDefaultRequestConfig(RequestConfig.custom()
-				.setConnectionRequestTimeout(connectTimeout)
-				.setResponseTimeout(readTimeout)
-				.build())
+			.setDefaultRequestConfig(requests)
 			.disableAutomaticRetries()
 			.disableRedirectHandling()
 			.disableCookieManagement()
 			.evictExpiredConnections()
 			.evictIdleConnections(TimeValue.ofSeconds(30))
-			.build());
+			.build();
+		HttpComponentsClientHttpRequestFactory requestFactory = new HttpComponentsClientHttpRequestFactory(client);
+		requestFactory.setHttpContextFactory((method, uri) -> {
+			HttpClientContext context = HttpClientContext.create();
+			if (AppTierRetry.REPEATABLE.orElse(false)) {
+				context.setRequestConfig(repeatable);
+			}
+			return context;
+		});
+		return requestFactory;
 	}
 
 	/**

@@ -36,13 +36,21 @@ import org.springframework.web.servlet.function.ServerResponse;
  * <li>whatever it is, when no connection could be made (nothing reached the app);
  * <li>when it may be repeated (an idempotent method, or an {@code Idempotency-Key} whose
  * outcome the app tier stores and replays), also when the connection broke before the
- * whole answer arrived, or the app answered 502, 503 or 504.
+ * whole answer arrived, the attempt timed out, or the app answered 502, 503 or 504.
  * </ul>
- * A read timeout is not retried: the app may be slow rather than down, and a second wait
- * would double the user's. Answers are read whole inside each attempt, so that one cut
- * off is retried instead of reaching the client truncated (they are small).
+ * Such a request gets {@code attempt-timeout} per attempt (bound as {@link #REPEATABLE}
+ * for the client to read), so that a hung instance costs it one short wait; one that may
+ * not be repeated waits {@code read-timeout} once, as the first instance may act on it.
+ * Answers are read whole inside each attempt, so that one cut off is retried instead of
+ * reaching the client truncated (they are small).
  */
 final class AppTierRetry {
+
+	/**
+	 * Whether the request being sent may be repeated, bound around its attempts; read by
+	 * the client to choose the attempt's time budget.
+	 */
+	static final ScopedValue<Boolean> REPEATABLE = ScopedValue.newInstance();
 
 	private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
 			HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.TRACE);
@@ -125,10 +133,11 @@ final class AppTierRetry {
 			.maxRetries(1)
 			.delay(Duration.ZERO)
 			.predicate((failure) -> FewestInFlightLoadBalancer.isConnectionFailure(failure)
-					|| (mayRepeat && isBroken(failure)))
+					|| (mayRepeat && (isBroken(failure) || FewestInFlightLoadBalancer.isTimeout(failure))))
 			.build());
 		try {
 			return ScopedValue.where(FewestInFlightLoadBalancer.TRIED, ConcurrentHashMap.<String>newKeySet())
+				.where(REPEATABLE, mayRepeat)
 				.call(() -> template.execute(attempt));
 		}
 		catch (RetryException ex) {

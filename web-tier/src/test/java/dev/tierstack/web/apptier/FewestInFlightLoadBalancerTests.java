@@ -2,6 +2,7 @@ package dev.tierstack.web.apptier;
 
 import java.io.IOException;
 import java.net.ConnectException;
+import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -9,6 +10,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.apache.hc.core5.http.ConnectionRequestTimeoutException;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.cloud.client.DefaultServiceInstance;
@@ -19,13 +21,14 @@ import org.springframework.cloud.client.loadbalancer.DefaultRequest;
 import org.springframework.cloud.client.loadbalancer.DefaultResponse;
 import org.springframework.cloud.client.loadbalancer.Response;
 import org.springframework.cloud.loadbalancer.support.ServiceInstanceListSuppliers;
+import org.springframework.web.client.ResourceAccessException;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The choice of app instance for each attempt: fewest requests in flight, turns among
  * equals, never an instance the request already tried, not one that just refused a
- * connection.
+ * connection or let an attempt time out.
  */
 class FewestInFlightLoadBalancerTests {
 
@@ -112,6 +115,25 @@ class FewestInFlightLoadBalancerTests {
 		started(this.b);
 		finished(this.b, new ConnectException("refused"));
 		assertThat(choose(new HashSet<>()).getServer()).as("a's and c's pauses are over").isNotEqualTo(this.b);
+	}
+
+	@Test
+	void anInstanceWhoseAttemptTimedOutIsLeftOutForItsPause() {
+		started(this.a);
+		finished(this.a,
+				new ResourceAccessException("I/O error on GET request", new SocketTimeoutException("Read timed out")));
+		started(this.b);
+		finished(this.b, new SocketTimeoutException("Read timed out"));
+		started(this.c);
+		finished(this.c, new ConnectionRequestTimeoutException("no pooled connection in time"));
+		for (int i = 0; i < 4; i++) {
+			assertThat(choose(new HashSet<>()).getServer()).as("as the gateway and the pages' client report it")
+				.isEqualTo(this.c);
+		}
+		this.now.addAndGet(PAUSE.toNanos() + 1);
+		assertThat(List.of(choose(new HashSet<>()).getServer(), choose(new HashSet<>()).getServer(),
+				choose(new HashSet<>()).getServer()))
+			.containsExactlyInAnyOrderElementsOf(this.all);
 	}
 
 	@Test

@@ -26,13 +26,21 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The {@code /api} route and the balancer under it, against real HTTP servers. Tests that
- * stop stand-ins run last: a stopped and restarted stand-in leaves stale pooled
- * connections behind, which only safe requests may retry past.
+ * The {@code /api} route and the balancer under it, against real HTTP servers (timeouts
+ * and pause as {@link WebTierOverStandIns} sets them). Tests that stop stand-ins run
+ * last: a stopped and restarted stand-in leaves stale pooled connections behind, which
+ * only safe requests may retry past. Tests after which an instance is left out wait out
+ * its pause.
  */
 @WebTierOverStandIns
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ApiRouteTests extends StandIns {
+
+	private static final Duration ATTEMPT_TIMEOUT = Duration.ofMillis(500);
+
+	private static final Duration READ_TIMEOUT = Duration.ofSeconds(2);
+
+	private static final Duration PAUSE = Duration.ofSeconds(1);
 
 	private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -209,22 +217,65 @@ class ApiRouteTests extends StandIns {
 
 	@Test
 	@Order(12)
-	void answers503ProblemWithinTheReadTimeoutWhenTheAppIsSlow() throws Exception {
+	void answers503WhenEveryAttemptTimesOut() throws Exception {
 		ready().forEach((node) -> node.respondWith((self, exchange) -> {
 			sleep(Duration.ofSeconds(3));
 			self.json(exchange, 200, "{}");
 		}));
 		long started = System.nanoTime();
 		HttpResponse<String> response = send(get("/api/books"));
-		Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
+		Duration elapsed = since(started);
 		assertServiceUnavailableProblem(response);
-		assertThat(elapsed).as("read timeout 1 s, not retried")
-			.isBetween(Duration.ofMillis(900), Duration.ofMillis(2500));
-		assertThat(received(a, b)).hasSize(1);
+		assertThat(elapsed).as("two attempts of 500 ms, not the read timeout")
+			.isBetween(ATTEMPT_TIMEOUT.multipliedBy(2).minusMillis(100),
+					ATTEMPT_TIMEOUT.multipliedBy(2).plusSeconds(1));
+		assertThat(a.received()).hasSize(1);
+		assertThat(b.received()).hasSize(1);
+
+		HttpResponse<String> page = send(get("/").header("Accept", "text/html"));
+		assertThat(page.statusCode()).isEqualTo(503);
+		assertThat(page.body()).contains("temporarily unavailable").doesNotContain("Exception");
+		assertThat(received(a, b)).hasSize(4);
+		waitOutPause();
 	}
 
 	@Test
 	@Order(13)
+	void answersAGetFromAnotherInstanceWhenOneHangsAndLeavesItOut() throws Exception {
+		assertAnsweredByBWhileAHangs(get("/api/books"));
+	}
+
+	@Test
+	@Order(14)
+	void answersAPostWithIdempotencyKeyFromAnotherInstanceWhenOneHangs() throws Exception {
+		assertAnsweredByBWhileAHangs(request("/api/orders").header("Content-Type", "application/json")
+			.header("Idempotency-Key", "key-4")
+			.POST(BodyPublishers.ofString("{}")));
+	}
+
+	@Test
+	@Order(15)
+	void pagesAreAnsweredFromAnotherInstanceWhenOneHangs() throws Exception {
+		assertAnsweredByBWhileAHangs(get("/").header("Accept", "text/html"));
+	}
+
+	@Test
+	@Order(16)
+	void neverRetriesAPostWithoutIdempotencyKeyThatTimedOut() throws Exception {
+		ready().forEach(StandInAppTier::hang);
+		long started = System.nanoTime();
+		HttpResponse<String> response = send(
+				request("/api/orders").header("Content-Type", "application/json").POST(BodyPublishers.ofString("{}")));
+		Duration elapsed = since(started);
+		assertServiceUnavailableProblem(response);
+		assertThat(elapsed).as("the read timeout, once")
+			.isBetween(READ_TIMEOUT.minusMillis(100), READ_TIMEOUT.plusSeconds(1));
+		assertThat(received(a, b)).as("sent exactly once").hasSize(1);
+		waitOutPause();
+	}
+
+	@Test
+	@Order(17)
 	void failsOverToAnotherInstanceWhenOneIsGone() throws Exception {
 		a.stop();
 		for (int i = 0; i < 6; i++) {
@@ -236,7 +287,7 @@ class ApiRouteTests extends StandIns {
 	}
 
 	@Test
-	@Order(14)
+	@Order(18)
 	void sendsAPostWithoutKeyToAnotherInstanceWhenNoConnectionCouldBeMade() throws Exception {
 		a.stop();
 		for (int i = 0; i < 4; i++) {
@@ -248,7 +299,7 @@ class ApiRouteTests extends StandIns {
 	}
 
 	@Test
-	@Order(15)
+	@Order(19)
 	void answers503QuicklyWhenNoInstanceAnswersAndStaysReady() throws Exception {
 		a.stop();
 		b.stop();
@@ -266,8 +317,25 @@ class ApiRouteTests extends StandIns {
 		assertThat(readiness.statusCode()).as("readiness does not depend on the app tier").isEqualTo(200);
 	}
 
+	// a hangs: b answers every request within an attempt's timeout (and slack), never
+	// after the read timeout; a is tried once, then left out for its pause.
+	private void assertAnsweredByBWhileAHangs(HttpRequest.Builder request) throws Exception {
+		a.hang();
+		for (int i = 0; i < 4; i++) {
+			long started = System.nanoTime();
+			HttpResponse<String> response = send(request);
+			assertThat(response.statusCode()).isEqualTo(200);
+			assertThat(response.headers().firstValue("X-App-Node")).hasValue("app-b");
+			assertThat(since(started)).isLessThan(ATTEMPT_TIMEOUT.plusSeconds(1));
+		}
+		assertThat(a.received()).as("tried once, then left out").hasSize(1);
+		assertThat(b.received()).hasSize(4);
+		waitOutPause();
+	}
+
 	private static void assertServiceUnavailableProblem(HttpResponse<String> response) {
 		assertThat(response.statusCode()).isEqualTo(503);
+		assertThat(response.headers().firstValue("Retry-After")).hasValue("5");
 		assertThat(response.headers().firstValue("Content-Type")).hasValue("application/problem+json");
 		assertThat(response.body()).contains("\"type\":\"urn:tierstack:problem:service-unavailable\"")
 			.doesNotContain("Exception");
@@ -293,6 +361,15 @@ class ApiRouteTests extends StandIns {
 		exchange.getResponseBody().write("{\"content\"".getBytes(StandardCharsets.UTF_8));
 		exchange.getResponseBody().flush();
 		throw new IOException("cut off");
+	}
+
+	private static Duration since(long started) {
+		return Duration.ofNanos(System.nanoTime() - started);
+	}
+
+	// So that the next test finds every instance in rotation.
+	private static void waitOutPause() throws IOException {
+		sleep(PAUSE);
 	}
 
 	private static void sleep(Duration duration) throws IOException {

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.stream.Collectors;
 
@@ -19,7 +20,8 @@ import com.sun.net.httpserver.HttpServer;
 /**
  * A stand-in for one app-tier instance: a JDK HTTP server on a loopback port that answers
  * its readiness endpoint, records every other request and answers it as the test says. It
- * can be stopped (connections are refused) and started again on the same port.
+ * can be stopped (connections are refused) and started again on the same port, or hang
+ * (connections are accepted and requests read, but nothing is answered).
  */
 public final class StandInAppTier {
 
@@ -59,6 +61,8 @@ public final class StandInAppTier {
 
 	private volatile Responder responder = BOOK_LIST;
 
+	private volatile CountDownLatch hung = new CountDownLatch(0);
+
 	private StandInAppTier(String name, int port) {
 		this.name = name;
 		this.port = port;
@@ -93,8 +97,17 @@ public final class StandInAppTier {
 		this.responder = responder;
 	}
 
+	/**
+	 * Answers nothing from now on, not even the readiness endpoint, until reset or
+	 * stopped: as a node that hangs ({@code docker pause}) or has lost its database link.
+	 */
+	public void hang() {
+		this.hung = new CountDownLatch(1);
+	}
+
 	/** Back to the starting state: running, ready, answering with an empty book list. */
 	public synchronized void reset() {
+		this.hung.countDown();
 		this.received.clear();
 		this.ready = true;
 		this.responder = BOOK_LIST;
@@ -107,6 +120,7 @@ public final class StandInAppTier {
 	}
 
 	public synchronized void stop() {
+		this.hung.countDown();
 		if (this.server != null) {
 			this.server.stop(0);
 			this.server = null;
@@ -142,7 +156,10 @@ public final class StandInAppTier {
 		try (exchange) {
 			byte[] body = exchange.getRequestBody().readAllBytes();
 			if (exchange.getRequestURI().getPath().equals("/actuator/health/readiness")) {
-				send(exchange, this.ready ? 200 : 503, this.ready ? "{\"status\":\"UP\"}" : "{\"status\":\"DOWN\"}");
+				if (!held()) {
+					send(exchange, this.ready ? 200 : 503,
+							this.ready ? "{\"status\":\"UP\"}" : "{\"status\":\"DOWN\"}");
+				}
 				return;
 			}
 			Map<String, String> headers = exchange.getRequestHeaders()
@@ -154,7 +171,25 @@ public final class StandInAppTier {
 					exchange.getRequestURI().getRawPath() + ((exchange.getRequestURI().getRawQuery() != null)
 							? "?" + exchange.getRequestURI().getRawQuery() : ""),
 					headers, body));
-			this.responder.respond(this, exchange);
+			if (!held()) {
+				this.responder.respond(this, exchange);
+			}
+		}
+	}
+
+	// While hanging, holds the request until the hang ends, and then drops it unanswered.
+	private boolean held() throws IOException {
+		CountDownLatch hung = this.hung;
+		if (hung.getCount() == 0) {
+			return false;
+		}
+		try {
+			hung.await();
+			return true;
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IOException(ex);
 		}
 	}
 

@@ -11,17 +11,18 @@ import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 
 /**
  * The whole web tier on a random port, in front of the {@link StandIns}. Short timeouts
- * keep the failure tests quick; readiness is checked once at start-up (the stand-ins'
- * readiness does not change), so that stopping a stand-in tests the retry and not the
- * health checker.
+ * keep the failure tests quick, the read timeout four times an attempt's so that tests
+ * tell which applied; readiness is checked once at start-up (the stand-ins' readiness
+ * does not change), so that stopping or hanging a stand-in tests the retry and the
+ * balancer, not the health checker.
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "tierstack.node.name=web-test", "tierstack.app-tier.connect-timeout=1s",
-				"tierstack.app-tier.read-timeout=1s", "tierstack.app-tier.failed-instance-pause=200ms",
-				"spring.cloud.loadbalancer.health-check.interval=1h",
+				"tierstack.app-tier.read-timeout=2s", "tierstack.app-tier.attempt-timeout=500ms",
+				"tierstack.app-tier.failed-instance-pause=1s", "spring.cloud.loadbalancer.health-check.interval=1h",
 				"spring.cloud.loadbalancer.health-check.refetch-instances=false" })
 public @interface WebTierOverStandIns {
 
