@@ -55,6 +55,12 @@ class GrayFailureIT {
 
 	static final Duration SLOWEST = Duration.ofSeconds(3);
 
+	/**
+	 * A read that took this long waited for a node that did not answer (they take tens of
+	 * milliseconds otherwise).
+	 */
+	static final Duration HELD = Duration.ofMillis(750);
+
 	/** How soon a load balancer that cannot serve gives the VIP to its peer. */
 	static final Duration VIP_MOVE = Duration.ofSeconds(2);
 
@@ -218,9 +224,19 @@ class GrayFailureIT {
 		finally {
 			orders.stopAndJoin();
 		}
+		// Reads held by the faulty node (answered only after a timeout and a retry): when
+		// the last of them was sent tells how long the node still received requests.
+		List<Long> heldSentAfterFaultMs = run.outcomes()
+			.stream()
+			.filter((o) -> o.sentNanos() >= run.eventNanos() && o.latencyNanos() >= HELD.toNanos())
+			.map((o) -> TimeUnit.NANOSECONDS.toMillis(o.sentNanos() - run.eventNanos()))
+			.sorted()
+			.toList();
 		Results results = orders.check(Results.of(name, run, FailoverIT.RATE), new DatabaseCluster(stack), http)
 			.put("victim", stack.name(victim))
 			.put("faultMs", TimeUnit.NANOSECONDS.toMillis(healedAt[0] - run.eventNanos()))
+			.put("readsHeld", heldSentAfterFaultMs.size())
+			.put("lastHeldReadSentAfterFaultMs", heldSentAfterFaultMs.isEmpty() ? -1 : heldSentAfterFaultMs.getLast())
 			.put("loadBalancerEvents", FailoverIT.loadBalancerEvents(stack, since));
 		return new Scenario(run, orders, results);
 	}
