@@ -24,15 +24,25 @@ import org.springframework.util.unit.DataSize;
  * @param readTimeout time to wait for an answer to a request that may not be repeated (a
  * POST without {@code Idempotency-Key}): the first instance may act on it, so it is
  * waited for
- * @param attemptTimeout time to wait for an answer to each attempt at a request that may
- * be repeated ({@code APP_TIER_ATTEMPT_TIMEOUT}); one that times out is tried once more
- * on another instance. A hung instance accepts connections (its kernel does) and never
- * answers; one cut off from the network costs {@code connectTimeout} instead. So the
- * longest such a request spends in the web tier is two attempts: 1.6 s (800 ms twice), or
- * 1.8 s (a connect timeout, then 800 ms), under the 2 s HAProxy gives each attempt at a
- * web node. No attempt waits for a pooled connection while {@code maxConnections} is at
- * least Tomcat's thread count (each request thread holds one at a time). A readiness
- * probe gets as long, to connect and to answer
+ * @param requestTimeout time a request that may be repeated (an idempotent method, or an
+ * {@code Idempotency-Key}) has for all its attempts ({@code APP_TIER_REQUEST_TIMEOUT}):
+ * every attempt's wait for its answer ends by this deadline, 1.8 s after the first began,
+ * under the 2 s HAProxy gives each attempt at a web node, so that HAProxy gets the web
+ * tier's answer (at worst a 503) rather than giving up on the node. A hung instance
+ * accepts connections (its kernel does) and never answers; one cut off from the network
+ * costs {@code connectTimeout} instead, which the deadline counts too: a connect timeout,
+ * then an answer awaited for the 800 ms left. Only the last attempt's time to connect
+ * comes on top (none on a pooled connection; two instances cut off cost two connect
+ * timeouts, 2 s, as before). No attempt waits for a pooled connection while
+ * {@code maxConnections} is at least Tomcat's thread count (each request thread holds one
+ * at a time)
+ * @param attemptTimeout the longest an attempt at such a request waits for its answer
+ * when a retry on another instance could follow it ({@code APP_TIER_ATTEMPT_TIMEOUT});
+ * one that times out is tried once more there. The request's last chance (the retry, or
+ * an attempt with no other instance to go to: every other one tried, paused or absent)
+ * waits for all the time left instead, so that a single slow instance still answers (a
+ * hung instance, then a retry: 800 ms, then up to 1 s). A readiness probe gets
+ * {@code attemptTimeout} to connect and to answer
  * @param maxConnections pooled connections to all app instances together
  * @param failedInstancePause how long an instance that refused a connection or let an
  * attempt time out is left out
@@ -42,8 +52,8 @@ import org.springframework.util.unit.DataSize;
  */
 @ConfigurationProperties("tierstack.app-tier")
 public record AppTierProperties(List<URI> urls, String dnsName, int port, Duration dnsRefresh, boolean healthChecks,
-		Duration connectTimeout, Duration readTimeout, Duration attemptTimeout, int maxConnections,
-		Duration failedInstancePause, Duration slowStart, DataSize maxRequestBody) {
+		Duration connectTimeout, Duration readTimeout, Duration requestTimeout, Duration attemptTimeout,
+		int maxConnections, Duration failedInstancePause, Duration slowStart, DataSize maxRequestBody) {
 
 	/** The service id the load balancer knows the app tier by. */
 	public static final String SERVICE_ID = "app-tier";

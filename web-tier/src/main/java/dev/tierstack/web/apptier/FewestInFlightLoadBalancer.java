@@ -108,11 +108,24 @@ public class FewestInFlightLoadBalancer
 		return false;
 	}
 
+	/**
+	 * Chooses the instance for an attempt at a request. When the client that retries has
+	 * bound the request's {@link #TRIED} instances and {@link AttemptBudget}, the choice
+	 * is added to the former, and the latter learns when no other instance is left to
+	 * retry on: the attempt is then the request's last chance.
+	 */
 	@Override
 	@SuppressWarnings("rawtypes")
 	public Mono<Response<ServiceInstance>> choose(Request request) {
 		Set<String> tried = TRIED.isBound() ? TRIED.get() : new HashSet<>();
-		return this.instances.get(request).next().map((all) -> choose(all, tried));
+		AttemptBudget budget = AttemptBudget.CURRENT.isBound() ? AttemptBudget.CURRENT.get() : null;
+		return this.instances.get(request).next().map((all) -> {
+			Response<ServiceInstance> choice = choose(all, tried);
+			if (budget != null && !anyLeftToRetry(all, tried)) {
+				budget.lastChance();
+			}
+			return choice;
+		});
 	}
 
 	Response<ServiceInstance> choose(List<ServiceInstance> all, Set<String> tried) {
@@ -120,9 +133,7 @@ public class FewestInFlightLoadBalancer
 		List<ServiceInstance> untried = all.stream().filter((instance) -> !tried.contains(key(instance))).toList();
 		long now = this.nanoClock.getAsLong();
 		this.pausedUntil.values().removeIf((until) -> until - now < 0);
-		List<ServiceInstance> candidates = untried.stream()
-			.filter((instance) -> !this.pausedUntil.containsKey(key(instance)))
-			.toList();
+		List<ServiceInstance> candidates = untried.stream().filter((instance) -> !isPaused(instance)).toList();
 		// Trying a node that may be back beats refusing the request; a retry is never
 		// held back by slow start (it is already moving away from a failed instance).
 		candidates = candidates.isEmpty() ? untried : tried.isEmpty() ? this.slowStart.ease(candidates) : candidates;
@@ -132,6 +143,16 @@ public class FewestInFlightLoadBalancer
 		}
 		tried.add(key(chosen));
 		return new DefaultResponse(chosen);
+	}
+
+	// After a choice (the instance chosen is tried): whether a retry could go to another
+	// instance, one neither tried nor paused.
+	boolean anyLeftToRetry(List<ServiceInstance> all, Set<String> tried) {
+		return all.stream().anyMatch((instance) -> !tried.contains(key(instance)) && !isPaused(instance));
+	}
+
+	private boolean isPaused(ServiceInstance instance) {
+		return this.pausedUntil.containsKey(key(instance));
 	}
 
 	private @Nullable ServiceInstance fewestInFlight(List<ServiceInstance> candidates) {

@@ -62,7 +62,7 @@ class ApiRoute {
 			.filter((request, next) -> holdBody(request, maxBody.toBytes()) ? next.handle(request)
 					: problem(HttpStatus.CONTENT_TOO_LARGE, "payload-too-large",
 							"The request body is larger than " + maxBody.toBytes() + " bytes."))
-			.filter(AppTierRetry.filter())
+			.filter(AppTierRetry.filter(properties))
 			.before(BodyFilterFunctions.adaptCachedBody())
 			.filter(LoadBalancerFilterFunctions.lb(AppTierProperties.SERVICE_ID))
 			.after(AfterFilterFunctions.removeResponseHeader(HttpHeaders.SET_COOKIE))

@@ -1,7 +1,11 @@
 package dev.tierstack.web.forward;
 
+import java.io.InterruptedIOException;
+import java.io.UncheckedIOException;
+
 import dev.tierstack.web.apptier.AppTierInstances;
 import dev.tierstack.web.apptier.AppTierProperties;
+import dev.tierstack.web.apptier.AttemptBudget;
 import dev.tierstack.web.system.TierHeadersInterceptor;
 import org.apache.hc.client5.http.classic.HttpClient;
 import org.apache.hc.client5.http.config.ConnectionConfig;
@@ -33,13 +37,19 @@ class AppTierClientConfiguration {
 	/**
 	 * As many pooled connections as Tomcat has threads: each holds at most one at a time,
 	 * and one instance may have to take them all. Retries are decided in
-	 * {@link AppTierRetry}; an attempt at a request that may be repeated waits
-	 * {@code attempt-timeout} for its answer instead of {@code read-timeout}. That
-	 * reaches HttpClient as the request context's {@link RequestConfig}, which Spring
-	 * passes on as it is, not merged with the client's default: hence a copy of the
-	 * default. HttpClient sets the socket timeout to the response timeout for each
-	 * exchange, after the connection config's socket timeout (set at connect and at
-	 * lease), which so neither lengthens nor caps it.
+	 * {@link AppTierRetry}; an attempt at a request that may be repeated waits what its
+	 * {@link AttemptBudget} allows for its answer instead of {@code read-timeout}, and is
+	 * not sent at all when the request's deadline has come (0 would mean no timeout). The
+	 * context factory runs when the attempt's request is created, after the balancer has
+	 * chosen its instance and so told the budget whether it is the last chance: the
+	 * gateway's {@code lb()} filter chooses before it hands on to the proxy exchange, and
+	 * the pages' {@link LoadBalancerInterceptor} chooses before the end of the
+	 * interceptor chain creates the request. The budget reaches HttpClient as the request
+	 * context's {@link RequestConfig}, which Spring passes on as it is, not merged with
+	 * the client's default: hence a copy of the default. HttpClient sets the socket
+	 * timeout to the response timeout for each exchange, after the connection config's
+	 * socket timeout (set at connect and at lease), which so neither lengthens nor caps
+	 * it.
 	 */
 	@Bean
 	HttpComponentsClientHttpRequestFactory appTierRequestFactory(AppTierProperties properties) {
@@ -48,9 +58,6 @@ class AppTierClientConfiguration {
 		RequestConfig requests = RequestConfig.custom()
 			.setConnectionRequestTimeout(connectTimeout)
 			.setResponseTimeout(readTimeout)
-			.build();
-		RequestConfig repeatable = RequestConfig.copy(requests)
-			.setResponseTimeout(Timeout.of(properties.attemptTimeout()))
 			.build();
 		HttpClient client = HttpClients.custom()
 			.setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
@@ -73,12 +80,21 @@ class AppTierClientConfiguration {
 		HttpComponentsClientHttpRequestFactory requestFactory = new HttpComponentsClientHttpRequestFactory(client);
 		requestFactory.setHttpContextFactory((method, uri) -> {
 			HttpClientContext context = HttpClientContext.create();
-			if (AppTierRetry.REPEATABLE.orElse(false)) {
-				context.setRequestConfig(repeatable);
+			AttemptBudget budget = AttemptBudget.CURRENT.isBound() ? AttemptBudget.CURRENT.get() : null;
+			if (budget != null) {
+				context.setRequestConfig(forAttempt(requests, budget));
 			}
 			return context;
 		});
 		return requestFactory;
+	}
+
+	private static RequestConfig forAttempt(RequestConfig requests, AttemptBudget budget) {
+		long millis = budget.attemptMillis();
+		if (millis <= 0) {
+			throw new UncheckedIOException(new InterruptedIOException("No time left before the request's deadline"));
+		}
+		return RequestConfig.copy(requests).setResponseTimeout(Timeout.ofMilliseconds(millis)).build();
 	}
 
 	/**
@@ -87,12 +103,12 @@ class AppTierClientConfiguration {
 	 */
 	@Bean
 	RestClient appTierRestClient(RestClient.Builder builder, HttpComponentsClientHttpRequestFactory requestFactory,
-			LoadBalancerClient loadBalancer) {
+			LoadBalancerClient loadBalancer, AppTierProperties properties) {
 		return builder.requestFactory(requestFactory)
 			.baseUrl("http://" + AppTierProperties.SERVICE_ID)
 			.bufferContent((uri, method) -> true)
 			.requestInterceptor(new TierHeadersInterceptor())
-			.requestInterceptor(AppTierRetry.interceptor())
+			.requestInterceptor(AppTierRetry.interceptor(properties))
 			.requestInterceptor(new LoadBalancerInterceptor(loadBalancer))
 			.build();
 	}

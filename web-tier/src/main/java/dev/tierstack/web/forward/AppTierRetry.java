@@ -11,12 +11,15 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 
 import dev.tierstack.support.IdempotencyKey;
+import dev.tierstack.web.apptier.AppTierProperties;
+import dev.tierstack.web.apptier.AttemptBudget;
 import dev.tierstack.web.apptier.FewestInFlightLoadBalancer;
 import org.jspecify.annotations.Nullable;
 
 import org.springframework.cloud.gateway.server.mvc.common.MvcUtils;
 import org.springframework.core.NestedExceptionUtils;
 import org.springframework.core.retry.RetryException;
+import org.springframework.core.retry.RetryListener;
 import org.springframework.core.retry.RetryPolicy;
 import org.springframework.core.retry.RetryTemplate;
 import org.springframework.core.retry.Retryable;
@@ -38,19 +41,17 @@ import org.springframework.web.servlet.function.ServerResponse;
  * outcome the app tier stores and replays), also when the connection broke before the
  * whole answer arrived, the attempt timed out, or the app answered 502, 503 or 504.
  * </ul>
- * Such a request gets {@code attempt-timeout} per attempt (bound as {@link #REPEATABLE}
- * for the client to read), so that a hung instance costs it one short wait; one that may
- * not be repeated waits {@code read-timeout} once, as the first instance may act on it.
- * Answers are read whole inside each attempt, so that one cut off is retried instead of
- * reaching the client truncated (they are small).
+ * Such a request has {@code request-timeout} for all its attempts, bound around them as
+ * an {@link AttemptBudget} for the client to read: an attempt that a retry on another
+ * instance could follow waits at most {@code attempt-timeout}, so that a hung instance
+ * costs it one short wait; its last chance (the retry, or an attempt with no other
+ * instance to go to, which the balancer tells the budget) waits until the deadline, so
+ * that a single slow instance still answers. One that may not be repeated waits
+ * {@code read-timeout} once, as the first instance may act on it. Answers are read whole
+ * inside each attempt, so that one cut off is retried instead of reaching the client
+ * truncated (they are small).
  */
 final class AppTierRetry {
-
-	/**
-	 * Whether the request being sent may be repeated, bound around its attempts; read by
-	 * the client to choose the attempt's time budget.
-	 */
-	static final ScopedValue<Boolean> REPEATABLE = ScopedValue.newInstance();
 
 	private static final Set<HttpMethod> IDEMPOTENT = Set.of(HttpMethod.GET, HttpMethod.HEAD, HttpMethod.OPTIONS,
 			HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.TRACE);
@@ -71,11 +72,11 @@ final class AppTierRetry {
 	}
 
 	/** The policy as a filter of the gateway route, around the choice of instance. */
-	static HandlerFilterFunction<ServerResponse, ServerResponse> filter() {
+	static HandlerFilterFunction<ServerResponse, ServerResponse> filter(AppTierProperties properties) {
 		return (request, next) -> {
 			boolean mayRepeat = mayRepeat(request.method(), request.headers().asHttpHeaders());
 			AtomicReference<byte[]> lastWhole = new AtomicReference<>();
-			ServerResponse response = retry(mayRepeat, () -> {
+			ServerResponse response = retry(mayRepeat, properties, () -> {
 				ServerResponse answer = next.handle(request);
 				InputStream body = MvcUtils.getAttribute(request, MvcUtils.CLIENT_RESPONSE_INPUT_STREAM_ATTR);
 				if (body != null) {
@@ -93,10 +94,10 @@ final class AppTierRetry {
 	}
 
 	/** The policy as an interceptor of a client, before the one choosing the instance. */
-	static ClientHttpRequestInterceptor interceptor() {
+	static ClientHttpRequestInterceptor interceptor(AppTierProperties properties) {
 		return (request, body, execution) -> {
 			boolean mayRepeat = mayRepeat(request.getMethod(), request.getHeaders());
-			return retry(mayRepeat, () -> {
+			return retry(mayRepeat, properties, () -> {
 				ClientHttpResponse response = execution.execute(request, body);
 				readWhole(response.getBody(), response);
 				return check(mayRepeat, response.getStatusCode().value(), response);
@@ -128,17 +129,30 @@ final class AppTierRetry {
 	 * retry, or else the first failure (a second is often just "no other instance").
 	 */
 	@SuppressWarnings("unchecked")
-	private static <T> T retry(boolean mayRepeat, Retryable<T> attempt) throws IOException {
+	private static <T> T retry(boolean mayRepeat, AppTierProperties properties, Retryable<T> attempt)
+			throws IOException {
 		RetryTemplate template = new RetryTemplate(RetryPolicy.builder()
 			.maxRetries(1)
 			.delay(Duration.ZERO)
 			.predicate((failure) -> FewestInFlightLoadBalancer.isConnectionFailure(failure)
 					|| (mayRepeat && (isBroken(failure) || FewestInFlightLoadBalancer.isTimeout(failure))))
 			.build());
+		ScopedValue.Carrier scope = ScopedValue.where(FewestInFlightLoadBalancer.TRIED, ConcurrentHashMap.newKeySet());
+		if (mayRepeat) {
+			AttemptBudget budget = new AttemptBudget(properties.requestTimeout(), properties.attemptTimeout());
+			// The one retry is the request's last chance.
+			template.setRetryListener(new RetryListener() {
+
+				@Override
+				public void beforeRetry(RetryPolicy policy, Retryable<?> retryable) {
+					budget.lastChance();
+				}
+
+			});
+			scope = scope.where(AttemptBudget.CURRENT, budget);
+		}
 		try {
-			return ScopedValue.where(FewestInFlightLoadBalancer.TRIED, ConcurrentHashMap.<String>newKeySet())
-				.where(REPEATABLE, mayRepeat)
-				.call(() -> template.execute(attempt));
+			return scope.call(() -> template.execute(attempt));
 		}
 		catch (RetryException ex) {
 			List<Throwable> failures = ex.getExceptions();

@@ -53,7 +53,7 @@ class AppTierInstancesTests {
 	void fixedUrlsBecomeOneInstanceEachWithTheSchemesDefaultPort() {
 		AppTierProperties properties = new AppTierProperties(
 				List.of(URI.create("http://app1:8081"), URI.create("http://app2"), URI.create("https://app3")), null,
-				8081, null, false, null, null, null, 0, null, null, null);
+				8081, null, false, null, null, null, null, 0, null, null, null);
 		assertThat(AppTierInstances.fixed(properties))
 			.extracting(ServiceInstance::getHost, ServiceInstance::getPort, ServiceInstance::isSecure)
 			.containsExactly(tuple("app1", 8081, false), tuple("app2", 80, false), tuple("app3", 443, true));
@@ -105,7 +105,7 @@ class AppTierInstancesTests {
 		this.context.refresh();
 		AppTierProperties properties = new AppTierProperties(
 				this.nodes.stream().map((node) -> URI.create(node.baseUrl())).toList(), null, 0, null, true, null, null,
-				ATTEMPT_TIMEOUT, 0, null, null, null);
+				null, ATTEMPT_TIMEOUT, 0, null, null, null);
 		ServiceInstanceListSupplier readyInstances = new AppTierInstances().readyInstances(this.context, properties);
 		((InitializingBean) readyInstances).afterPropertiesSet();
 		this.readyInstances = readyInstances;

@@ -28,7 +28,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The choice of app instance for each attempt: fewest requests in flight, turns among
  * equals, never an instance the request already tried, not one that just refused a
- * connection or let an attempt time out.
+ * connection or let an attempt time out; and whether an attempt is its request's last
+ * chance.
  */
 class FewestInFlightLoadBalancerTests {
 
@@ -98,6 +99,25 @@ class FewestInFlightLoadBalancerTests {
 	}
 
 	@Test
+	void anAttemptIsTheRequestsLastChanceWhenNoOtherInstanceIsLeftToRetryOn() {
+		FewestInFlightLoadBalancer overTwo = new FewestInFlightLoadBalancer(
+				ServiceInstanceListSuppliers.from(AppTierProperties.SERVICE_ID, this.a, this.b),
+				new SlowStart(Duration.ZERO), PAUSE, this.now::get);
+		assertThat(isLastChance(overTwo, 1)).as("the other instance is left").isFalse();
+		assertThat(isLastChance(overTwo, 2)).as("both tried").isTrue();
+		FewestInFlightLoadBalancer overOne = new FewestInFlightLoadBalancer(
+				ServiceInstanceListSuppliers.from(AppTierProperties.SERVICE_ID, this.a), new SlowStart(Duration.ZERO),
+				PAUSE, this.now::get);
+		assertThat(isLastChance(overOne, 1)).as("no other instance").isTrue();
+		overTwo.onStartRequest(new DefaultRequest<>(), new DefaultResponse(this.b));
+		overTwo.onComplete(new CompletionContext<>(Status.FAILED, new SocketTimeoutException("Read timed out"),
+				new DefaultRequest<>(), new DefaultResponse(this.b)));
+		assertThat(isLastChance(overTwo, 1)).as("the other instance paused").isTrue();
+		this.now.addAndGet(PAUSE.toNanos() + 1);
+		assertThat(isLastChance(overTwo, 1)).as("its pause is over").isFalse();
+	}
+
+	@Test
 	void anInstanceThatRefusedAConnectionIsLeftOutForItsPauseUnlessAllDid() {
 		started(this.a);
 		finished(this.a, new ConnectException("refused"));
@@ -152,6 +172,20 @@ class FewestInFlightLoadBalancerTests {
 	@Test
 	void noInstanceNoChoice() {
 		assertThat(this.balancer.choose(List.of(), new HashSet<>()).hasServer()).isFalse();
+	}
+
+	// Whether the last of the attempts chosen for one request is its last chance: it may
+	// then wait for all the request's time (10 s), not an attempt's (1 s).
+	private boolean isLastChance(FewestInFlightLoadBalancer balancer, int attempts) {
+		AttemptBudget budget = new AttemptBudget(Duration.ofSeconds(10), Duration.ofSeconds(1), this.now::get);
+		ScopedValue.where(FewestInFlightLoadBalancer.TRIED, new HashSet<>())
+			.where(AttemptBudget.CURRENT, budget)
+			.run(() -> {
+				for (int i = 0; i < attempts; i++) {
+					assertThat(choose(balancer)).isNotNull();
+				}
+			});
+		return budget.attemptMillis() == 10_000;
 	}
 
 	private static ServiceInstance choose(FewestInFlightLoadBalancer balancer) {

@@ -38,7 +38,9 @@ class ApiRouteTests extends StandIns {
 
 	private static final Duration ATTEMPT_TIMEOUT = Duration.ofMillis(500);
 
-	private static final Duration READ_TIMEOUT = Duration.ofSeconds(2);
+	private static final Duration REQUEST_TIMEOUT = Duration.ofMillis(1500);
+
+	private static final Duration READ_TIMEOUT = Duration.ofSeconds(3);
 
 	private static final Duration PAUSE = Duration.ofSeconds(1);
 
@@ -217,36 +219,55 @@ class ApiRouteTests extends StandIns {
 
 	@Test
 	@Order(12)
-	void answers503WhenEveryAttemptTimesOut() throws Exception {
-		ready().forEach((node) -> node.respondWith((self, exchange) -> {
-			sleep(Duration.ofSeconds(3));
-			self.json(exchange, 200, "{}");
-		}));
+	void answers503ProblemByTheDeadlineWhenEveryInstanceHangs() throws Exception {
+		ready().forEach(StandInAppTier::hang);
 		long started = System.nanoTime();
 		HttpResponse<String> response = send(get("/api/books"));
-		Duration elapsed = since(started);
 		assertServiceUnavailableProblem(response);
-		assertThat(elapsed).as("two attempts of 500 ms, not the read timeout")
-			.isBetween(ATTEMPT_TIMEOUT.multipliedBy(2).minusMillis(100),
-					ATTEMPT_TIMEOUT.multipliedBy(2).plusSeconds(1));
+		assertThat(since(started)).as("an attempt's time, then the rest of the deadline")
+			.isBetween(REQUEST_TIMEOUT.minusMillis(100), REQUEST_TIMEOUT.plusSeconds(1));
 		assertThat(a.received()).hasSize(1);
 		assertThat(b.received()).hasSize(1);
 
+		// Both paused now: the one attempt is the last chance, and no time is left to
+		// send the retry.
+		started = System.nanoTime();
 		HttpResponse<String> page = send(get("/").header("Accept", "text/html"));
 		assertThat(page.statusCode()).isEqualTo(503);
 		assertThat(page.body()).contains("temporarily unavailable").doesNotContain("Exception");
-		assertThat(received(a, b)).hasSize(4);
+		assertThat(since(started)).as("the whole deadline for one attempt")
+			.isBetween(REQUEST_TIMEOUT.minusMillis(100), REQUEST_TIMEOUT.plusSeconds(1));
+		assertThat(received(a, b)).as("the retry was not sent").hasSize(3);
 		waitOutPause();
 	}
 
 	@Test
 	@Order(13)
+	void givesTheRetryTheRestOfTheDeadlineWhenEveryInstanceIsSlow() throws Exception {
+		Duration slow = ATTEMPT_TIMEOUT.multipliedBy(3).dividedBy(2);
+		ready().forEach((node) -> node.answerAfter(slow));
+		int sent = 0;
+		for (HttpRequest.Builder request : List.of(get("/api/books"), get("/").header("Accept", "text/html"))) {
+			long started = System.nanoTime();
+			HttpResponse<String> response = send(request);
+			assertThat(response.statusCode()).isEqualTo(200);
+			assertThat(since(started)).as("an attempt timed out, the retry waited for its answer")
+				.isBetween(ATTEMPT_TIMEOUT.plus(slow).minusMillis(100), REQUEST_TIMEOUT.plusSeconds(1));
+			sent++;
+			assertThat(a.received()).hasSize(sent);
+			assertThat(b.received()).hasSize(sent);
+			waitOutPause();
+		}
+	}
+
+	@Test
+	@Order(14)
 	void answersAGetFromAnotherInstanceWhenOneHangsAndLeavesItOut() throws Exception {
 		assertAnsweredByBWhileAHangs(get("/api/books"));
 	}
 
 	@Test
-	@Order(14)
+	@Order(15)
 	void answersAPostWithIdempotencyKeyFromAnotherInstanceWhenOneHangs() throws Exception {
 		assertAnsweredByBWhileAHangs(request("/api/orders").header("Content-Type", "application/json")
 			.header("Idempotency-Key", "key-4")
@@ -254,13 +275,13 @@ class ApiRouteTests extends StandIns {
 	}
 
 	@Test
-	@Order(15)
+	@Order(16)
 	void pagesAreAnsweredFromAnotherInstanceWhenOneHangs() throws Exception {
 		assertAnsweredByBWhileAHangs(get("/").header("Accept", "text/html"));
 	}
 
 	@Test
-	@Order(16)
+	@Order(17)
 	void neverRetriesAPostWithoutIdempotencyKeyThatTimedOut() throws Exception {
 		ready().forEach(StandInAppTier::hang);
 		long started = System.nanoTime();
@@ -275,7 +296,7 @@ class ApiRouteTests extends StandIns {
 	}
 
 	@Test
-	@Order(17)
+	@Order(18)
 	void failsOverToAnotherInstanceWhenOneIsGone() throws Exception {
 		a.stop();
 		for (int i = 0; i < 6; i++) {
@@ -287,7 +308,7 @@ class ApiRouteTests extends StandIns {
 	}
 
 	@Test
-	@Order(18)
+	@Order(19)
 	void sendsAPostWithoutKeyToAnotherInstanceWhenNoConnectionCouldBeMade() throws Exception {
 		a.stop();
 		for (int i = 0; i < 4; i++) {
@@ -299,7 +320,7 @@ class ApiRouteTests extends StandIns {
 	}
 
 	@Test
-	@Order(19)
+	@Order(20)
 	void answers503QuicklyWhenNoInstanceAnswersAndStaysReady() throws Exception {
 		a.stop();
 		b.stop();
@@ -368,18 +389,8 @@ class ApiRouteTests extends StandIns {
 	}
 
 	// So that the next test finds every instance in rotation.
-	private static void waitOutPause() throws IOException {
-		sleep(PAUSE);
-	}
-
-	private static void sleep(Duration duration) throws IOException {
-		try {
-			Thread.sleep(duration);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new IOException(ex);
-		}
+	private static void waitOutPause() throws InterruptedException {
+		Thread.sleep(PAUSE);
 	}
 
 	private HttpRequest.Builder request(String path) {

@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -20,8 +21,8 @@ import com.sun.net.httpserver.HttpServer;
 /**
  * A stand-in for one app-tier instance: a JDK HTTP server on a loopback port that answers
  * its readiness endpoint, records every other request and answers it as the test says. It
- * can be stopped (connections are refused) and started again on the same port, or hang
- * (connections are accepted and requests read, but nothing is answered).
+ * can be stopped (connections are refused) and started again on the same port, answer
+ * late, or hang (connections are accepted and requests read, but nothing is answered).
  */
 public final class StandInAppTier {
 
@@ -61,6 +62,8 @@ public final class StandInAppTier {
 
 	private volatile Responder responder = BOOK_LIST;
 
+	private volatile Duration delay = Duration.ZERO;
+
 	private volatile CountDownLatch hung = new CountDownLatch(0);
 
 	private StandInAppTier(String name, int port) {
@@ -98,6 +101,15 @@ public final class StandInAppTier {
 	}
 
 	/**
+	 * Answers every request but the readiness endpoint only after a delay from now on,
+	 * until reset: as a node that is slow (a cold JVM, a busy database).
+	 * @param delay how long to wait before answering
+	 */
+	public void answerAfter(Duration delay) {
+		this.delay = delay;
+	}
+
+	/**
 	 * Answers nothing from now on, not even the readiness endpoint, until reset or
 	 * stopped: as a node that hangs ({@code docker pause}) or has lost its database link.
 	 */
@@ -111,6 +123,7 @@ public final class StandInAppTier {
 		this.received.clear();
 		this.ready = true;
 		this.responder = BOOK_LIST;
+		this.delay = Duration.ZERO;
 		if (this.server == null) {
 			HttpServer server = bind(this.port);
 			server.createContext("/", this::handle);
@@ -172,8 +185,19 @@ public final class StandInAppTier {
 							? "?" + exchange.getRequestURI().getRawQuery() : ""),
 					headers, body));
 			if (!held()) {
+				sleep(this.delay);
 				this.responder.respond(this, exchange);
 			}
+		}
+	}
+
+	private static void sleep(Duration duration) throws IOException {
+		try {
+			Thread.sleep(duration);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new IOException(ex);
 		}
 	}
 

@@ -10,19 +10,21 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 
 /**
- * The whole web tier on a random port, in front of the {@link StandIns}. Short timeouts
- * keep the failure tests quick, the read timeout four times an attempt's so that tests
- * tell which applied; readiness is checked once at start-up (the stand-ins' readiness
- * does not change), so that stopping or hanging a stand-in tests the retry and the
- * balancer, not the health checker.
+ * The whole web tier on a random port, in front of the {@link StandIns} (or of stand-ins
+ * whose URLs the test class registers itself). Short timeouts keep the failure tests
+ * quick, each far enough from the others that tests tell which applied: 500 ms for an
+ * attempt, 1.5 s for a request that may be repeated, 3 s to read; readiness is checked
+ * once at start-up (the stand-ins' readiness does not change), so that stopping or
+ * hanging a stand-in tests the retry and the balancer, not the health checker.
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "tierstack.node.name=web-test", "tierstack.app-tier.connect-timeout=1s",
-				"tierstack.app-tier.read-timeout=2s", "tierstack.app-tier.attempt-timeout=500ms",
-				"tierstack.app-tier.failed-instance-pause=1s", "spring.cloud.loadbalancer.health-check.interval=1h",
+				"tierstack.app-tier.read-timeout=3s", "tierstack.app-tier.request-timeout=1500ms",
+				"tierstack.app-tier.attempt-timeout=500ms", "tierstack.app-tier.failed-instance-pause=1s",
+				"spring.cloud.loadbalancer.health-check.interval=1h",
 				"spring.cloud.loadbalancer.health-check.refetch-instances=false" })
 public @interface WebTierOverStandIns {
 
