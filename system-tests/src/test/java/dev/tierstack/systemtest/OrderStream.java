@@ -3,6 +3,7 @@ package dev.tierstack.systemtest;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -113,9 +114,14 @@ final class OrderStream implements Runnable {
 						break;
 					}
 				}
+				catch (HttpTimeoutException ex) {
+					// No answer in time: the order may or may not exist; the same key
+					// makes
+					// the retry safe, and the attempt has waited already.
+					continue;
+				}
 				catch (Exception ex) {
-					// No answer: the order may or may not exist; the same key makes the
-					// retry safe.
+					// No answer: as above, after a pause (a refused connection is quick).
 				}
 				if (created == null) {
 					ComposeStack.sleep(Duration.ofMillis(250));

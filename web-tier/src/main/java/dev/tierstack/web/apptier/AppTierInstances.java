@@ -59,23 +59,27 @@ public class AppTierInstances {
 
 	/**
 	 * Whether an instance answers its readiness endpoint with 200, asked by a separate,
-	 * unpooled client within one attempt's time ({@code attempt-timeout}, to connect and
-	 * to answer): a node too slow to say whether it is ready would be too slow to serve a
-	 * request. Spring Cloud's blocking checks ({@code withBlockingHealthChecks}) probe
-	 * the instances one after another on one thread and publish the list once the round
-	 * is over, so a hung instance held up every other probe for its whole timeout; here
-	 * each probe has a thread of its own, and a round lasts as long as its slowest probe.
-	 * Rounds start a second after the last ended
-	 * ({@code spring.cloud.loadbalancer.health-check.interval}), so an instance that
-	 * hangs leaves the list within 1.8 s, for one small request per app instance and
-	 * second from each web node.
+	 * unpooled client within a request's time ({@code request-timeout}, to connect and to
+	 * answer): a node too slow to say whether it is ready in that time could not serve a
+	 * request either, while one that is merely slow (a JVM fresh from a start, on a busy
+	 * host, alone while the other restarts) stays in the list. A hung node is left out
+	 * sooner by the requests that time out on it ({@link FewestInFlightLoadBalancer}).
+	 * Spring Cloud's blocking checks ({@code withBlockingHealthChecks}) probe the
+	 * instances one after another on one thread and publish the list once the round is
+	 * over, so a hung instance held up every other probe for its whole timeout; here each
+	 * probe has a thread of its own, and a round lasts as long as its slowest probe.
+	 * Rounds start 3 s after the last ended
+	 * ({@code spring.cloud.loadbalancer.health-check.interval}, which the checker also
+	 * takes as each probe's limit: shorter, a busy lone instance failed its probe and the
+	 * list was empty), so an instance that hangs leaves the list within 5 s; requests
+	 * leave it out within one attempt.
 	 * @param properties the app tier's settings
 	 * @return the probe, for {@link HealthCheckServiceInstanceListSupplier}
 	 */
 	private static BiFunction<ServiceInstance, String, Mono<Boolean>> readiness(AppTierProperties properties) {
 		SimpleClientHttpRequestFactory requestFactory = new SimpleClientHttpRequestFactory();
-		requestFactory.setConnectTimeout(properties.attemptTimeout());
-		requestFactory.setReadTimeout(properties.attemptTimeout());
+		requestFactory.setConnectTimeout(properties.requestTimeout());
+		requestFactory.setReadTimeout(properties.requestTimeout());
 		RestClient client = RestClient.builder().requestFactory(requestFactory).build();
 		return (instance, path) -> Mono
 			.fromCallable(() -> client.get()

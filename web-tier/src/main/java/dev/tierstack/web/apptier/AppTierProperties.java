@@ -26,16 +26,15 @@ import org.springframework.util.unit.DataSize;
  * waited for
  * @param requestTimeout time a request that may be repeated (an idempotent method, or an
  * {@code Idempotency-Key}) has for all its attempts ({@code APP_TIER_REQUEST_TIMEOUT}):
- * every attempt's wait for its answer ends by this deadline, 1.8 s after the first began,
- * under the 2 s HAProxy gives each attempt at a web node, so that HAProxy gets the web
+ * every attempt's wait for its answer ends by this deadline, 2 s after the first began,
+ * under the 2.2 s HAProxy gives each attempt at a web node, so that HAProxy gets the web
  * tier's answer (at worst a 503) rather than giving up on the node. A hung instance
  * accepts connections (its kernel does) and never answers; one cut off from the network
  * costs {@code connectTimeout} instead, which the deadline counts too: a connect timeout,
- * then an answer awaited for the 800 ms left. Only the last attempt's time to connect
- * comes on top (none on a pooled connection; two instances cut off cost two connect
- * timeouts, 2 s, as before). No attempt waits for a pooled connection while
- * {@code maxConnections} is at least Tomcat's thread count (each request thread holds one
- * at a time)
+ * then an answer awaited for the 1 s left. Only the last attempt's time to connect comes
+ * on top (none on a pooled connection; two instances cut off cost two connect timeouts, 2
+ * s, as before). No attempt waits for a pooled connection while {@code maxConnections} is
+ * at least Tomcat's thread count (each request thread holds one at a time)
  * @param attemptTimeout the longest an attempt at such a request waits for its answer
  * when a retry on another instance could follow it ({@code APP_TIER_ATTEMPT_TIMEOUT});
  * one that times out is tried once more there. The request's last chance (the retry, or

@@ -30,7 +30,7 @@ import static org.awaitility.Awaitility.await;
  */
 class AppTierInstancesTests {
 
-	private static final Duration ATTEMPT_TIMEOUT = Duration.ofMillis(600);
+	private static final Duration PROBE_TIMEOUT = Duration.ofMillis(600);
 
 	private static final Duration INTERVAL = Duration.ofSeconds(1);
 
@@ -70,7 +70,7 @@ class AppTierInstancesTests {
 		Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
 		assertThat(first).extracting(ServiceInstance::getUri).containsExactly(URI.create(ready.baseUrl()));
 		assertThat(elapsed).as("four hung instances probed at once (one after another: 2.4 s)")
-			.isLessThan(ATTEMPT_TIMEOUT.plusSeconds(1));
+			.isLessThan(PROBE_TIMEOUT.plusSeconds(1));
 	}
 
 	@Test
@@ -86,7 +86,7 @@ class AppTierInstancesTests {
 			.until(() -> readyInstances.get().blockFirst().size() == 1);
 		Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
 		assertThat(elapsed).as("an interval and a probe (1.6 s), and slack")
-			.isLessThan(INTERVAL.plus(ATTEMPT_TIMEOUT).plusSeconds(1));
+			.isLessThan(INTERVAL.plus(PROBE_TIMEOUT).plusSeconds(1));
 	}
 
 	private StandInAppTier node(String name) {
@@ -105,7 +105,7 @@ class AppTierInstancesTests {
 		this.context.refresh();
 		AppTierProperties properties = new AppTierProperties(
 				this.nodes.stream().map((node) -> URI.create(node.baseUrl())).toList(), null, 0, null, true, null, null,
-				null, ATTEMPT_TIMEOUT, 0, null, null, null);
+				PROBE_TIMEOUT, null, 0, null, null, null);
 		ServiceInstanceListSupplier readyInstances = new AppTierInstances().readyInstances(this.context, properties);
 		((InitializingBean) readyInstances).afterPropertiesSet();
 		this.readyInstances = readyInstances;
