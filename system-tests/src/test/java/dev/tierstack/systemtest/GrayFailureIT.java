@@ -130,6 +130,16 @@ class GrayFailureIT {
 
 	@Test
 	@Order(5)
+	void aWebNodeCutOffFromTheAppTier() {
+		String victim = stack.containers("web").get(0);
+		scenario("web-node-cut-from-app", victim, () -> stack.dropOutgoing(victim, "app", true),
+				() -> stack.dropOutgoing(victim, "app", false))
+			.writeAndAssert();
+		rotation.waitUntilLoadBalancersSeeWebServersUp(2);
+	}
+
+	@Test
+	@Order(6)
 	void anAppNodeHung() {
 		String victim = stack.containers("app").get(0);
 		scenario("app-node-hung", victim, () -> stack.pause(victim), () -> stack.unpause(victim)).writeAndAssert();
@@ -137,7 +147,7 @@ class GrayFailureIT {
 	}
 
 	@Test
-	@Order(6)
+	@Order(7)
 	void anAppNodeCutOffFromTheDatabase() {
 		String victim = stack.containers("app").get(0);
 		scenario("app-node-cut-from-data", victim, () -> stack.dropOutgoing(victim, "data", true),
