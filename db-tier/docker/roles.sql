@@ -13,6 +13,15 @@ CREATE ROLE :"app" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYP
     PASSWORD :'app_password';
 ALTER ROLE :"owner" SET search_path = :"schema";
 ALTER ROLE :"app" SET search_path = :"schema";
+-- Limits per role (docs/design.md, "The runtime role runs exactly the app's statements").
+ALTER ROLE :"app" SET statement_timeout = '2s';
+ALTER ROLE :"app" SET lock_timeout = '1s';
+ALTER ROLE :"app" SET idle_in_transaction_session_timeout = '5s';
+ALTER ROLE :"app" CONNECTION LIMIT 80;
+ALTER ROLE :"owner" SET statement_timeout = '5min';
+ALTER ROLE :"owner" SET lock_timeout = '10s';
+ALTER ROLE :"owner" SET idle_in_transaction_session_timeout = '1min';
+ALTER ROLE :"owner" CONNECTION LIMIT 5;
 
 CREATE DATABASE :"db" OWNER :"owner";
 -- PUBLIC would otherwise get CONNECT and TEMPORARY: only the two roles may connect.
@@ -23,11 +32,8 @@ GRANT CONNECT ON DATABASE :"db" TO :"app";
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 CREATE SCHEMA :"schema" AUTHORIZATION :"owner";
 GRANT USAGE ON SCHEMA :"schema" TO :"app";
--- Tables and sequences the owner creates later (through Flyway) are usable by the runtime role.
-ALTER DEFAULT PRIVILEGES FOR ROLE :"owner" IN SCHEMA :"schema"
-    GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO :"app";
-ALTER DEFAULT PRIVILEGES FOR ROLE :"owner" IN SCHEMA :"schema"
-    GRANT USAGE, SELECT ON SEQUENCES TO :"app";
+-- The runtime role's rights on each table are granted by the migrations, statement by
+-- statement (V6__runtime_role_least_privilege.sql), never by default.
 
 -- Streaming replicas copy and follow the whole cluster with this role; it reads no tables.
 SELECT :'replication_password' <> '' AS with_replication \gset

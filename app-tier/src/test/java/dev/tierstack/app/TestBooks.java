@@ -4,15 +4,24 @@ import java.math.BigDecimal;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
+import dev.tierstack.db.testsupport.DbTierContainer;
+import org.postgresql.Driver;
+
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.jdbc.datasource.SimpleDriverDataSource;
 
 /**
- * Books and order rows of a test, through the app's own connection (the runtime role).
- * The seed catalog uses 978-1-9 ISBNs; tests use 979 ones, so they never meet.
+ * Books and order rows of a test. Books are added as the schema owner (the runtime role
+ * may not add books) and committed at once; everything else is read through the app's own
+ * connection (the runtime role), so a test's transaction sees its own changes. The seed
+ * catalog uses 978-1-9 ISBNs; tests use 979 ones, so they never meet.
  */
 public final class TestBooks {
 
 	private static final AtomicLong NEXT = new AtomicLong(ThreadLocalRandom.current().nextLong(1_000_000_000L));
+
+	private static final JdbcClient owner = JdbcClient.create(new SimpleDriverDataSource(new Driver(),
+			TestDatabase.container().jdbcUrl(), DbTierContainer.OWNER_USER, DbTierContainer.OWNER_PASSWORD));
 
 	private final JdbcClient jdbc;
 
@@ -35,8 +44,8 @@ public final class TestBooks {
 
 	public String insert(String title, String author, String price, int stock) {
 		String isbn = newIsbn();
-		this.jdbc
-			.sql("INSERT INTO book (isbn, title, author, published_year, price, stock) VALUES (?, ?, ?, 2001, ?, ?)")
+		owner.sql(
+				"INSERT INTO bookshop.book (isbn, title, author, published_year, price, stock) VALUES (?, ?, ?, 2001, ?, ?)")
 			.params(isbn, title, author, new BigDecimal(price), stock)
 			.update();
 		return isbn;

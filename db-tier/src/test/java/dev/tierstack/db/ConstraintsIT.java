@@ -33,32 +33,37 @@ class ConstraintsIT {
 
 	@Test
 	void acceptsAValidBookAndOrder() {
-		assertThatNoException().isThrownBy(() -> Sql.inRolledBackTransaction(book("9780000000002", 5), ORDER,
-				line("(SELECT id FROM book WHERE isbn = '9781900000017')", 1)));
+		assertThatNoException().isThrownBy(() -> Sql.inRolledBackTransaction(MigratedDatabase.owner(),
+				book("9780000000002", 5), ORDER, line("(SELECT id FROM book WHERE isbn = '9781900000017')", 1)));
 	}
 
 	@Test
 	void rejectsNegativeStock() {
-		assertViolation(() -> Sql.inRolledBackTransaction(book("9780000000002", -1)), CHECK_VIOLATION, "book_stock_ck");
-		assertViolation(() -> Sql.inRolledBackTransaction("UPDATE book SET stock = stock - 1 WHERE stock = 0"),
+		assertViolation(() -> Sql.inRolledBackTransaction(MigratedDatabase.owner(), book("9780000000002", -1)),
 				CHECK_VIOLATION, "book_stock_ck");
+		assertViolation(() -> Sql.inRolledBackTransaction(MigratedDatabase.owner(),
+				"UPDATE book SET stock = stock - 1 WHERE stock = 0"), CHECK_VIOLATION, "book_stock_ck");
 	}
 
 	@Test
 	void rejectsNegativePrice() {
-		assertViolation(() -> Sql.inRolledBackTransaction("UPDATE book SET price = -0.01 WHERE isbn = '9781900000017'"),
+		assertViolation(
+				() -> Sql.inRolledBackTransaction(MigratedDatabase.owner(),
+						"UPDATE book SET price = -0.01 WHERE isbn = '9781900000017'"),
 				CHECK_VIOLATION, "book_price_ck");
 	}
 
 	@Test
 	void rejectsDuplicateIsbn() {
-		assertViolation(() -> Sql.inRolledBackTransaction(book("9781900000017", 1)), UNIQUE_VIOLATION, "book_isbn_uk");
+		assertViolation(() -> Sql.inRolledBackTransaction(MigratedDatabase.owner(), book("9781900000017", 1)),
+				UNIQUE_VIOLATION, "book_isbn_uk");
 	}
 
 	@ParameterizedTest
 	@ValueSource(strings = { "978190000001", "9771900000017", "1234567890123", "978190000001X", "978-190000001" })
 	void rejectsMalformedIsbn(String isbn) {
-		assertViolation(() -> Sql.inRolledBackTransaction(book(isbn, 1)), CHECK_VIOLATION, "book_isbn_format_ck");
+		assertViolation(() -> Sql.inRolledBackTransaction(MigratedDatabase.owner(), book(isbn, 1)), CHECK_VIOLATION,
+				"book_isbn_format_ck");
 	}
 
 	/**
@@ -68,7 +73,8 @@ class ConstraintsIT {
 	@ParameterizedTest
 	@ValueSource(strings = { "9781900000018", "9781900000117", "9781900000071", "9780000000000" })
 	void rejectsIsbnWithWrongCheckDigit(String isbn) {
-		assertViolation(() -> Sql.inRolledBackTransaction(book(isbn, 1)), CHECK_VIOLATION, "book_isbn_check_digit_ck");
+		assertViolation(() -> Sql.inRolledBackTransaction(MigratedDatabase.owner(), book(isbn, 1)), CHECK_VIOLATION,
+				"book_isbn_check_digit_ck");
 	}
 
 	@Test
@@ -84,13 +90,13 @@ class ConstraintsIT {
 
 	@Test
 	void rejectsBlankTitle() {
-		assertViolation(() -> Sql.inRolledBackTransaction("UPDATE book SET title = '  ' WHERE isbn = '9781900000017'"),
-				CHECK_VIOLATION, "book_title_ck");
+		assertViolation(() -> Sql.inRolledBackTransaction(MigratedDatabase.owner(),
+				"UPDATE book SET title = '  ' WHERE isbn = '9781900000017'"), CHECK_VIOLATION, "book_title_ck");
 	}
 
 	@Test
 	void rejectsDuplicateIdempotencyKey() {
-		assertViolation(() -> Sql.inRolledBackTransaction(ORDER, """
+		assertViolation(() -> Sql.inRolledBackTransaction(MigratedDatabase.owner(), ORDER, """
 				INSERT INTO purchase_order (id, idempotency_key, request_hash, total)
 				VALUES ('00000000-0000-0000-0000-000000000002', 'key-1', repeat('b', 64), 1.00)"""), UNIQUE_VIOLATION,
 				"purchase_order_idempotency_key_uk");
@@ -100,21 +106,22 @@ class ConstraintsIT {
 	@ValueSource(ints = { 0, -1, 1001 })
 	void rejectsOrderLineQuantityOutsideOneToThousand(int quantity) {
 		assertViolation(
-				() -> Sql.inRolledBackTransaction(ORDER,
+				() -> Sql.inRolledBackTransaction(MigratedDatabase.owner(), ORDER,
 						line("(SELECT id FROM book WHERE isbn = '9781900000017')", quantity)),
 				CHECK_VIOLATION, "order_line_quantity_ck");
 	}
 
 	@Test
 	void rejectsOrderLineForAnUnknownBook() {
-		assertViolation(() -> Sql.inRolledBackTransaction(ORDER, line("-1", 1)), FOREIGN_KEY_VIOLATION,
-				"order_line_book_id_fkey");
+		assertViolation(() -> Sql.inRolledBackTransaction(MigratedDatabase.owner(), ORDER, line("-1", 1)),
+				FOREIGN_KEY_VIOLATION, "order_line_book_id_fkey");
 	}
 
 	@Test
 	void rejectsOrderLineWithoutItsOrder() {
 		assertViolation(
-				() -> Sql.inRolledBackTransaction(line("(SELECT id FROM book WHERE isbn = '9781900000017')", 1)),
+				() -> Sql.inRolledBackTransaction(MigratedDatabase.owner(),
+						line("(SELECT id FROM book WHERE isbn = '9781900000017')", 1)),
 				FOREIGN_KEY_VIOLATION, "order_line_order_id_fkey");
 	}
 

@@ -2,6 +2,8 @@ package dev.tierstack.db;
 
 import java.math.BigDecimal;
 import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.util.List;
 
 import dev.tierstack.db.testsupport.DbTierContainer;
@@ -26,7 +28,7 @@ class MigrationsIT {
 		MigrationInfo[] applied = flyway.info().applied();
 
 		assertThat(applied).extracting((migration) -> migration.getVersion().getVersion())
-			.containsExactly("1", "2", "3", "4", "5");
+			.containsExactly("1", "2", "3", "4", "5", "6");
 		assertThat(applied).allSatisfy((migration) -> {
 			assertThat(migration.getState()).isEqualTo(MigrationState.SUCCESS);
 			assertThat(migration.getInstalledBy()).isEqualTo(DbTierContainer.OWNER_USER);
@@ -43,6 +45,43 @@ class MigrationsIT {
 			assertThat(
 					Sql.single(owner, "SELECT extnamespace::regnamespace FROM pg_extension WHERE extname = 'pg_trgm'"))
 				.isEqualTo("bookshop");
+		}
+	}
+
+	/**
+	 * A database made before the runtime role's rights were narrowed (default privileges
+	 * gave it every row statement on every table) ends with the same rights as a new one.
+	 */
+	@Test
+	void anOlderDatabaseEndsWithTheRuntimeRolesNarrowRights() throws Exception {
+		try (DbTierContainer older = new DbTierContainer()) {
+			older.start();
+			Flyway.configure()
+				.configuration(MigratedDatabase.flyway(older).getConfiguration())
+				.target("5")
+				.load()
+				.migrate();
+			try (Connection owner = DriverManager.getConnection(older.jdbcUrl(), DbTierContainer.OWNER_USER,
+					DbTierContainer.OWNER_PASSWORD); Statement jdbc = owner.createStatement()) {
+				jdbc.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON book, purchase_order, order_line TO "
+						+ DbTierContainer.APP_USER);
+				jdbc.execute(
+						"ALTER DEFAULT PRIVILEGES IN SCHEMA bookshop GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "
+								+ DbTierContainer.APP_USER);
+				MigratedDatabase.flyway(older).migrate();
+				String grants = """
+						SELECT table_name || ':' || privilege_type FROM information_schema.role_table_grants
+						WHERE grantee = '%s' AND table_schema = 'bookshop' ORDER BY 1"""
+					.formatted(DbTierContainer.APP_USER);
+				try (Connection current = MigratedDatabase.owner()) {
+					assertThat(Sql.column(owner, grants)).isEqualTo(Sql.column(current, grants))
+						.containsExactly("book:SELECT", "order_line:INSERT", "order_line:SELECT",
+								"purchase_order:INSERT", "purchase_order:SELECT");
+				}
+				assertThat(Sql.column(owner, """
+						SELECT count(*) FROM pg_default_acl d, aclexplode(d.defaclacl) a
+						WHERE a.grantee = '%s'::regrole""".formatted(DbTierContainer.APP_USER))).containsExactly("0");
+			}
 		}
 	}
 

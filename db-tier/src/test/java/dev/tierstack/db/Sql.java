@@ -41,11 +41,11 @@ final class Sql {
 	}
 
 	/**
-	 * Runs the statements as the runtime role in one transaction that is always rolled
-	 * back, so nothing a test writes survives it.
+	 * Runs the statements on the connection (then closed) in one transaction that is
+	 * always rolled back, so nothing a test writes survives it.
 	 */
-	static void inRolledBackTransaction(String... statements) throws SQLException {
-		try (Connection connection = MigratedDatabase.app()) {
+	static void inRolledBackTransaction(Connection opened, String... statements) throws SQLException {
+		try (Connection connection = opened) {
 			connection.setAutoCommit(false);
 			try (Statement statement = connection.createStatement()) {
 				for (String sql : statements) {

@@ -10,7 +10,8 @@ import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 
 /**
- * A book of the catalog with its stock. Only orders change it, and only under a row lock.
+ * A book of the catalog with its stock. Only orders change it, and only its stock, under
+ * a row lock: the runtime role may update no other column.
  */
 @Entity
 @Table(name = "book")
@@ -20,19 +21,19 @@ public class Book {
 	@GeneratedValue(strategy = GenerationType.IDENTITY)
 	private Long id;
 
-	@Column(nullable = false, length = 13)
+	@Column(nullable = false, updatable = false, length = 13)
 	private String isbn;
 
-	@Column(nullable = false, length = 300)
+	@Column(nullable = false, updatable = false, length = 300)
 	private String title;
 
-	@Column(nullable = false, length = 200)
+	@Column(nullable = false, updatable = false, length = 200)
 	private String author;
 
-	@Column(name = "published_year", nullable = false)
+	@Column(name = "published_year", nullable = false, updatable = false)
 	private short publishedYear;
 
-	@Column(nullable = false, precision = 10, scale = 2)
+	@Column(nullable = false, updatable = false, precision = 10, scale = 2)
 	private BigDecimal price;
 
 	@Column(nullable = false)

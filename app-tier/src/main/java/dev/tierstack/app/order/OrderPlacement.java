@@ -19,8 +19,7 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.annotation.Transactional;
 
 /**
- * The transactions of {@link OrderService}, in a bean of their own so that the service
- * can catch what a failed transaction throws after it has been rolled back.
+ * The transactions of {@link OrderService}.
  */
 @Component
 class OrderPlacement {
@@ -35,13 +34,25 @@ class OrderPlacement {
 	}
 
 	/**
-	 * Places an order in one transaction: locks the books, checks and takes the stock,
-	 * stores the order with its idempotency key. Any refusal rolls everything back.
-	 * @throws org.springframework.dao.DataIntegrityViolationException when another order
-	 * with the same idempotency key was stored first
+	 * Places an order in one transaction: takes the idempotency key (a request with the
+	 * same key waits here until this one ends), answers with the order already stored
+	 * under the key if there is one, else locks the books, checks and takes the stock and
+	 * stores the order with its key. Any refusal rolls everything back.
+	 * <p>
+	 * The key is taken first: a retry that races its original would otherwise wait for
+	 * the books' locks, find the stock taken by the original, and be refused although its
+	 * order exists.
 	 */
 	@Transactional
-	OrderView place(String idempotencyKey, String requestHash, OrderRequest request) {
+	PlacedOrder place(String idempotencyKey, String requestHash, OrderRequest request) {
+		this.orders.lockIdempotencyKey(idempotencyKey);
+		Optional<PurchaseOrder> stored = this.orders.findByIdempotencyKey(idempotencyKey);
+		if (stored.isPresent()) {
+			if (!stored.get().getRequestHash().equals(requestHash)) {
+				throw new OrderExceptions.IdempotencyKeyReuse();
+			}
+			return new PlacedOrder(OrderView.of(stored.get()), true);
+		}
 		Set<String> isbns = request.lines()
 			.stream()
 			.map(OrderRequest.Line::isbn)
@@ -72,25 +83,17 @@ class OrderPlacement {
 			book.removeStock(line.quantity());
 			order.addLine(book, line.quantity());
 		}
-		// Flush now: a duplicate key must fail inside this transaction, as a translated
-		// exception.
-		return OrderView.of(this.orders.saveAndFlush(order));
+		// Flush now: a constraint the database checks fails inside this transaction, as a
+		// translated exception.
+		return new PlacedOrder(OrderView.of(this.orders.saveAndFlush(order)), false);
 	}
 
-	// Not read-only: these reads must see the primary, never a lagging replica (a retry
-	// right after its first attempt, or a lookup right after the order was placed).
-	@Transactional
-	Optional<StoredOrder> findByIdempotencyKey(String idempotencyKey) {
-		return this.orders.findByIdempotencyKey(idempotencyKey)
-			.map((order) -> new StoredOrder(order.getRequestHash(), OrderView.of(order)));
-	}
-
+	// Not read-only: a lookup right after the order was placed must see the primary,
+	// never
+	// a lagging replica.
 	@Transactional
 	Optional<OrderView> find(UUID id) {
 		return this.orders.findById(id).map(OrderView::of);
-	}
-
-	record StoredOrder(String requestHash, OrderView order) {
 	}
 
 }

@@ -2,19 +2,18 @@ package dev.tierstack.app.order;
 
 import java.util.HashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 
 import dev.tierstack.app.system.NotFoundException;
 
-import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.stereotype.Service;
 
 /**
  * Places and finds orders. An {@code Idempotency-Key} makes placing an order safe to
  * retry: the first request with a key places the order, later ones with the same request
- * get the stored order back, and ones with a different request are refused.
+ * get the stored order back, and ones with a different request are refused, whatever
+ * their timing (requests with one key are placed one after another).
  */
 @Service
 public class OrderService {
@@ -27,32 +26,11 @@ public class OrderService {
 
 	public PlacedOrder place(String idempotencyKey, OrderRequest request) {
 		rejectDuplicateBooks(request);
-		String requestHash = RequestHash.of(request);
-		Optional<PlacedOrder> replay = replay(idempotencyKey, requestHash);
-		if (replay.isPresent()) {
-			return replay.get();
-		}
-		try {
-			return new PlacedOrder(this.placement.place(idempotencyKey, requestHash, request), false);
-		}
-		catch (DataIntegrityViolationException ex) {
-			// A concurrent request with the same key won the unique constraint. Our
-			// transaction is rolled back and over; a new one sees the winner's order.
-			return replay(idempotencyKey, requestHash).orElseThrow(() -> ex);
-		}
+		return this.placement.place(idempotencyKey, RequestHash.of(request), request);
 	}
 
 	public OrderView get(UUID id) {
 		return this.placement.find(id).orElseThrow(() -> new NotFoundException("No order with id " + id + "."));
-	}
-
-	private Optional<PlacedOrder> replay(String idempotencyKey, String requestHash) {
-		return this.placement.findByIdempotencyKey(idempotencyKey).map((stored) -> {
-			if (!stored.requestHash().equals(requestHash)) {
-				throw new OrderExceptions.IdempotencyKeyReuse();
-			}
-			return new PlacedOrder(stored.order(), true);
-		});
 	}
 
 	private static void rejectDuplicateBooks(OrderRequest request) {

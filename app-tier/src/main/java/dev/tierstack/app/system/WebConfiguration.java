@@ -7,8 +7,12 @@ import jakarta.servlet.DispatcherType;
 import org.apache.catalina.Valve;
 import org.apache.catalina.core.StandardHost;
 import org.apache.catalina.valves.ErrorReportValve;
+import tools.jackson.databind.cfg.CoercionAction;
+import tools.jackson.databind.cfg.CoercionInputShape;
+import tools.jackson.databind.type.LogicalType;
 
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.jackson.autoconfigure.JsonMapperBuilderCustomizer;
 import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
@@ -18,7 +22,8 @@ import org.springframework.core.Ordered;
 
 /**
  * The servlet filters every request passes, in a fixed order: headers first, so that even
- * a rejected body gets them.
+ * a rejected body gets them; the error report for what never reaches a controller; and
+ * how strictly request bodies are read.
  */
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties({ AppProperties.class, NodeProperties.class })
@@ -27,6 +32,19 @@ class WebConfiguration {
 	@Bean
 	FilterRegistrationBean<TierHeadersFilter> tierHeadersFilter(NodeProperties node) {
 		return TierHeadersFilter.registration(Tier.APP, node.name());
+	}
+
+	/**
+	 * A number or a boolean where the API expects text (an ISBN sent as a number) is
+	 * refused like text where it expects a number
+	 * ({@code spring.jackson.mapper.allow-coercion-of-scalars}), never converted.
+	 */
+	@Bean
+	JsonMapperBuilderCustomizer textIsNeverCoerced() {
+		return (builder) -> builder.withCoercionConfig(LogicalType.Textual,
+				(text) -> text.setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+					.setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+					.setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail));
 	}
 
 	/**

@@ -85,6 +85,13 @@ class BadInputIT {
 						(api, isbn) -> api.postJson("/api/orders", line(isbn, "1.5"), KEY, "k1")),
 				bad("quantity as text", 400, "malformed-request",
 						(api, isbn) -> api.postJson("/api/orders", line(isbn, "\"two\""), KEY, "k1")),
+				bad("quantity as a numeric string", 400, "malformed-request",
+						(api, isbn) -> api.postJson("/api/orders", line(isbn, "\"2\""), KEY, "k1")),
+				bad("quantity as a boolean", 400, "malformed-request",
+						(api, isbn) -> api.postJson("/api/orders", line(isbn, "true"), KEY, "k1")),
+				bad("ISBN as a number", 400, "malformed-request",
+						(api, isbn) -> api.postJson("/api/orders",
+								"{\"lines\":[{\"isbn\":" + isbn + ",\"quantity\":1}]}", KEY, "k1")),
 				bad("duplicate ISBN lines", 400, "validation",
 						(api, isbn) -> api.postJson("/api/orders",
 								"{\"lines\":[{\"isbn\":\"" + isbn + "\",\"quantity\":1},{\"isbn\":\"" + isbn

@@ -11,6 +11,7 @@ import org.springframework.stereotype.Controller;
 import org.springframework.web.bind.annotation.ControllerAdvice;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.ModelAttribute;
+import org.springframework.web.client.HttpClientErrorException;
 import org.springframework.web.client.ResourceAccessException;
 import org.springframework.web.client.RestClientResponseException;
 import org.springframework.web.servlet.ModelAndView;
@@ -42,6 +43,18 @@ class PageDefaults {
 		logger.warn("App tier unavailable for a page: " + ex.getMessage());
 		response.setHeader(HttpHeaders.RETRY_AFTER, "5");
 		return errorPage("error/503", HttpStatus.SERVICE_UNAVAILABLE);
+	}
+
+	/**
+	 * The app tier refused what the user typed or edited into the address (a search with
+	 * control characters, a page number past the last): the user's mistake, not the
+	 * server's.
+	 * @param ex the app tier's answer
+	 * @return the error page
+	 */
+	@ExceptionHandler(HttpClientErrorException.BadRequest.class)
+	ModelAndView refusedByTheAppTier(HttpClientErrorException ex) {
+		return errorPage("error/4xx", HttpStatus.BAD_REQUEST);
 	}
 
 	/**

@@ -53,6 +53,15 @@ class ErrorPagesTests extends StandIns {
 	}
 
 	@Test
+	void whatTheAppTierRefusesAsInvalidGetsThe4xxPage() throws Exception {
+		ready().forEach((node) -> node.respondWith((self, exchange) -> self.json(exchange, 400,
+				"{\"type\":\"urn:tierstack:problem:validation\",\"status\":400}")));
+		HttpResponse<String> page = get("/?q=%01&page=1000001");
+		assertThat(page.statusCode()).isEqualTo(400);
+		assertThat(page.body()).contains("That request did not work").doesNotContain("Exception");
+	}
+
+	@Test
 	void unexpectedAppTierAnswersGetThe5xxPage() throws Exception {
 		ready().forEach((node) -> node.respondWith((self, exchange) -> self.json(exchange, 500, "{}")));
 		HttpResponse<String> page = get("/");
