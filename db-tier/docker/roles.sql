@@ -6,7 +6,7 @@
 \getenv app_password APP_PASSWORD
 \getenv replication_password REPLICATION_PASSWORD
 
--- The owner runs the migrations; the runtime role only reads and writes rows.
+-- The owner runs the migrations; the runtime role runs the app's statements, granted by them.
 CREATE ROLE :"owner" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS
     PASSWORD :'owner_password';
 CREATE ROLE :"app" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS

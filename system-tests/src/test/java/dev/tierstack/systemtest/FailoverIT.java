@@ -11,6 +11,7 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongFunction;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import dev.tierstack.db.testsupport.EnabledIfDockerAvailable;
@@ -77,6 +78,9 @@ class FailoverIT {
 	private static final Pattern LOAD_BALANCER_EVENT = Pattern
 		.compile("^\\S+ ((Backup )?Server web/|web/web-\\d+ changed its IP|backend web )|/-?\\d+ 5\\d\\d -?\\d+ "
 				+ "|/\\d{4,} \\d{3} | \\d{3} -?\\d+ [A-Z][A-Z-]{3} |keepalived transition|lb-watch");
+
+	// %TR/%Tw/%Tc/%Tr/%Ta: the last is the request's whole time.
+	private static final Pattern ACCESS_LOG_TIMERS = Pattern.compile(" -?\\d+/-?\\d+/-?\\d+/-?\\d+/(\\d+) \\d{3} ");
 
 	private static ComposeStack stack;
 
@@ -289,14 +293,28 @@ class FailoverIT {
 						ComposeStack.sleep(SETTLE);
 					}
 				});
+		Map<String, List<String>> events = loadBalancerEvents(stack, since);
 		Results.of("rolling-restart", run, RATE)
 			.put("restarted", order)
 			.put("restartToBackInRotationMs", backInRotationMs)
 			.put("settleMs", SETTLE.toMillis())
-			.put("loadBalancerEvents", loadBalancerEvents(stack, since))
+			.put("loadBalancerEvents", events)
 			.write();
 		SteadyLoad.assertSentAsScheduled(run);
-		assertThat(run.failures()).as("failed requests").isEmpty();
+		assertThat(run.failures())
+			.as("failed requests (the load balancers' answers that took 5 s or more: %s)", answersOver(events, 5_000))
+			.isEmpty();
+	}
+
+	/**
+	 * The access-log lines among the events whose request took at least this long in all
+	 * (HAProxy's %Ta), with the time it waited in the queue (%Tw) and its retries.
+	 */
+	private static List<String> answersOver(Map<String, List<String>> events, long millis) {
+		return events.values().stream().flatMap(List::stream).filter((line) -> {
+			Matcher timers = ACCESS_LOG_TIMERS.matcher(line);
+			return timers.find() && Long.parseLong(timers.group(1)) >= millis;
+		}).toList();
 	}
 
 	/**

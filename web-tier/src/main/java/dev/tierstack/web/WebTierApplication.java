@@ -1,8 +1,11 @@
 package dev.tierstack.web;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.security.Security;
 
 import dev.tierstack.support.NodeProperties;
+import dev.tierstack.support.ProblemErrorReportValve;
 import dev.tierstack.support.Tier;
 import dev.tierstack.support.TierHeadersFilter;
 
@@ -10,8 +13,11 @@ import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
 import org.springframework.boot.security.autoconfigure.UserDetailsServiceAutoConfiguration;
+import org.springframework.boot.tomcat.servlet.TomcatServletWebServerFactory;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
+import org.springframework.core.io.ClassPathResource;
 
 /**
  * The web tier: pages, static assets and the route of {@code /api/**} to the app tier.
@@ -40,6 +46,20 @@ public class WebTierApplication {
 	@Bean
 	FilterRegistrationBean<TierHeadersFilter> tierHeadersFilter(NodeProperties node) {
 		return TierHeadersFilter.registration(Tier.WEB, node.name());
+	}
+
+	/**
+	 * The site's error page, or a problem document under {@code /api}, for the errors
+	 * that never reach the application (a path Tomcat refuses, headers over the limit).
+	 * The page is plain HTML: no template can be rendered before the application.
+	 * @param node this node
+	 * @return the customizer that installs the error report
+	 * @throws IOException if the page cannot be read
+	 */
+	@Bean
+	WebServerFactoryCustomizer<TomcatServletWebServerFactory> siteErrorReports(NodeProperties node) throws IOException {
+		String page = new ClassPathResource("error-report/page.html").getContentAsString(StandardCharsets.UTF_8);
+		return ProblemErrorReportValve.installing(new ProblemErrorReportValve(Tier.WEB, node.name(), page));
 	}
 
 }

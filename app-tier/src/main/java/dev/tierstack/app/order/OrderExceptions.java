@@ -3,7 +3,7 @@ package dev.tierstack.app.order;
 import java.util.List;
 import java.util.stream.Collectors;
 
-import dev.tierstack.app.system.ProblemType;
+import dev.tierstack.support.ProblemType;
 
 import org.springframework.http.HttpStatus;
 import org.springframework.web.ErrorResponseException;

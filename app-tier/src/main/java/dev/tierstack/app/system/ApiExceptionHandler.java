@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 
 import dev.tierstack.support.IdempotencyKey;
+import dev.tierstack.support.ProblemType;
 import jakarta.validation.ConstraintViolationException;
 import org.apache.tomcat.util.http.InvalidParameterException;
 import org.slf4j.Logger;

@@ -1,5 +1,7 @@
 package dev.tierstack.app.system;
 
+import dev.tierstack.support.ProblemType;
+
 import org.springframework.http.HttpStatus;
 import org.springframework.web.ErrorResponseException;
 

@@ -1,12 +1,10 @@
 package dev.tierstack.app.system;
 
 import dev.tierstack.support.NodeProperties;
+import dev.tierstack.support.ProblemErrorReportValve;
 import dev.tierstack.support.Tier;
 import dev.tierstack.support.TierHeadersFilter;
 import jakarta.servlet.DispatcherType;
-import org.apache.catalina.Valve;
-import org.apache.catalina.core.StandardHost;
-import org.apache.catalina.valves.ErrorReportValve;
 import tools.jackson.databind.cfg.CoercionAction;
 import tools.jackson.databind.cfg.CoercionInputShape;
 import tools.jackson.databind.type.LogicalType;
@@ -47,25 +45,10 @@ class WebConfiguration {
 					.setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail));
 	}
 
-	/**
-	 * Replaces Tomcat's HTML error report with {@link ProblemErrorReportValve}. Runs
-	 * after Spring Boot's own customizer, which adds a plain {@code ErrorReportValve}.
-	 */
+	/** Problem documents for the errors that never reach a controller. */
 	@Bean
 	WebServerFactoryCustomizer<TomcatServletWebServerFactory> problemErrorReports(NodeProperties node) {
-		return (factory) -> factory.addContextCustomizers((context) -> {
-			if (context.getParent() instanceof StandardHost host) {
-				for (Valve valve : host.getPipeline().getValves()) {
-					if (valve instanceof ErrorReportValve) {
-						host.getPipeline().removeValve(valve);
-					}
-				}
-				// By class name too, so that the host does not add its default valve on
-				// start.
-				host.setErrorReportValveClass(ProblemErrorReportValve.class.getName());
-				host.getPipeline().addValve(new ProblemErrorReportValve(node.name()));
-			}
-		});
+		return ProblemErrorReportValve.installing(new ProblemErrorReportValve(Tier.APP, node.name(), null));
 	}
 
 	@Bean

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.UUID;
 
 import dev.tierstack.app.system.WebTestConfiguration;
+import dev.tierstack.support.ProblemType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

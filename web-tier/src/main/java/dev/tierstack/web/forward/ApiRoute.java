@@ -3,9 +3,9 @@ package dev.tierstack.web.forward;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URI;
 
 import dev.tierstack.web.apptier.AppTierProperties;
+import dev.tierstack.support.ProblemType;
 import dev.tierstack.support.TierHeadersFilter;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -55,12 +55,12 @@ class ApiRoute {
 				catch (Exception ex) {
 					logger
 						.warn("App tier unavailable for " + request.method() + " " + request.requestPath() + ": " + ex);
-					return problem(HttpStatus.SERVICE_UNAVAILABLE, "service-unavailable",
+					return problem(HttpStatus.SERVICE_UNAVAILABLE, ProblemType.SERVICE_UNAVAILABLE,
 							"The bookshop is unavailable at the moment. Please try again shortly.");
 				}
 			})
 			.filter((request, next) -> holdBody(request, maxBody.toBytes()) ? next.handle(request)
-					: problem(HttpStatus.CONTENT_TOO_LARGE, "payload-too-large",
+					: problem(HttpStatus.CONTENT_TOO_LARGE, ProblemType.PAYLOAD_TOO_LARGE,
 							"The request body is larger than " + maxBody.toBytes() + " bytes."))
 			.filter(AppTierRetry.filter(properties))
 			.before(BodyFilterFunctions.adaptCachedBody())
@@ -69,12 +69,16 @@ class ApiRoute {
 			.build();
 	}
 
-	/** The request id the web tier gave the request; and no cookies to the app tier. */
+	/**
+	 * The request id the web tier gave the request; no cookies to the app tier, nor the
+	 * load balancer's budget for this hop.
+	 */
 	@Bean
 	RequestHttpHeadersFilter apiRequestHeaders() {
 		return (headers, request) -> {
 			HttpHeaders filtered = new HttpHeaders(headers);
 			filtered.remove(HttpHeaders.COOKIE);
+			filtered.remove(AppTierRetry.BUDGET_HEADER);
 			String requestId = MDC.get(TierHeadersFilter.REQUEST_ID_MDC_KEY);
 			if (requestId != null) {
 				filtered.set(TierHeadersFilter.REQUEST_ID_HEADER, requestId);
@@ -96,9 +100,8 @@ class ApiRoute {
 		}
 	}
 
-	private static ServerResponse problem(HttpStatus status, String type, String detail) {
-		ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
-		problem.setType(URI.create("urn:tierstack:problem:" + type));
+	private static ServerResponse problem(HttpStatus status, ProblemType type, String detail) {
+		ProblemDetail problem = type.problem(status, detail);
 		ServerResponse.BodyBuilder response = ServerResponse.status(status);
 		if (status == HttpStatus.SERVICE_UNAVAILABLE) {
 			response.header(HttpHeaders.RETRY_AFTER, "5");

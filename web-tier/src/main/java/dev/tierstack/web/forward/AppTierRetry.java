@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Pattern;
 
 import dev.tierstack.support.IdempotencyKey;
 import dev.tierstack.web.apptier.AppTierProperties;
@@ -27,6 +28,8 @@ import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
 import org.springframework.http.client.ClientHttpRequestInterceptor;
 import org.springframework.http.client.ClientHttpResponse;
+import org.springframework.web.context.request.RequestContextHolder;
+import org.springframework.web.context.request.ServletRequestAttributes;
 import org.springframework.web.servlet.function.HandlerFilterFunction;
 import org.springframework.web.servlet.function.ServerResponse;
 
@@ -57,6 +60,11 @@ final class AppTierRetry {
 			HttpMethod.PUT, HttpMethod.DELETE, HttpMethod.TRACE);
 
 	private static final Set<Integer> STATUSES = Set.of(502, 503, 504);
+
+	/** The load balancer's time for the request at this node, in milliseconds. */
+	static final String BUDGET_HEADER = "X-Request-Budget";
+
+	private static final Pattern BUDGET = Pattern.compile("[0-9]{1,6}");
 
 	private AppTierRetry() {
 	}
@@ -139,7 +147,7 @@ final class AppTierRetry {
 			.build());
 		ScopedValue.Carrier scope = ScopedValue.where(FewestInFlightLoadBalancer.TRIED, ConcurrentHashMap.newKeySet());
 		if (mayRepeat) {
-			AttemptBudget budget = new AttemptBudget(properties.requestTimeout(), properties.attemptTimeout());
+			AttemptBudget budget = new AttemptBudget(requestTimeout(properties), properties.attemptTimeout());
 			// The one retry is the request's last chance.
 			template.setRetryListener(new RetryListener() {
 
@@ -165,6 +173,23 @@ final class AppTierRetry {
 			// Such as no instance to choose: for the caller, the app tier did not answer.
 			throw (first instanceof IOException io) ? io : new IOException(first.getMessage(), first);
 		}
+	}
+
+	/**
+	 * The time for all attempts at a request that may be repeated: what the load balancer
+	 * gives it ({@value #BUDGET_HEADER}, in milliseconds: shorter than its own attempt,
+	 * so that the web node answers first), else {@code APP_TIER_REQUEST_TIMEOUT}; never
+	 * longer than a request that may not be repeated waits.
+	 */
+	private static Duration requestTimeout(AppTierProperties properties) {
+		if (RequestContextHolder.getRequestAttributes() instanceof ServletRequestAttributes attributes) {
+			String budget = attributes.getRequest().getHeader(BUDGET_HEADER);
+			if (budget != null && BUDGET.matcher(budget).matches()) {
+				long millis = Math.clamp(Long.parseLong(budget), 100, properties.readTimeout().toMillis());
+				return Duration.ofMillis(millis);
+			}
+		}
+		return properties.requestTimeout();
 	}
 
 	/** An answer that says the instance could not do the work (502/503/504). */

@@ -72,6 +72,32 @@ class OneAppInstanceTests {
 		assertThat(only.received()).hasSize(1);
 	}
 
+	/**
+	 * The load balancer's budget for the request ({@code X-Request-Budget}) replaces the
+	 * web tier's own: longer when the load balancer will not retry the request (its queue
+	 * is full), shorter if it says so, never longer than a non-repeatable request waits.
+	 */
+	@Test
+	void theLoadBalancersBudgetForTheRequestIsTheDeadline() throws Exception {
+		Duration slow = REQUEST_TIMEOUT.plusMillis(500);
+		only.answerAfter(slow);
+		for (String[] path : new String[][] { { "/api/books", "application/json" }, { "/", "text/html" } }) {
+			long started = System.nanoTime();
+			HttpResponse<String> response = get(path[0], path[1], "2800");
+			assertThat(response.statusCode()).as(path[0]).isEqualTo(200);
+			assertThat(since(started)).as(path[0]).isBetween(slow, slow.plusSeconds(1));
+		}
+
+		only.hang();
+		long started = System.nanoTime();
+		assertThat(get("/api/books", "application/json", "700").statusCode()).isEqualTo(503);
+		assertThat(since(started)).isBetween(Duration.ofMillis(600), Duration.ofMillis(1400));
+		started = System.nanoTime();
+		assertThat(get("/api/books", "application/json", "60000").statusCode()).isEqualTo(503);
+		assertThat(since(started)).as("at most the read timeout, 3 s")
+			.isBetween(Duration.ofMillis(2900), Duration.ofMillis(4000));
+	}
+
 	private void assertAnsweredAfter(Duration slow, String path, String accept) throws Exception {
 		long started = System.nanoTime();
 		HttpResponse<String> response = get(path, accept);
@@ -80,10 +106,17 @@ class OneAppInstanceTests {
 	}
 
 	private HttpResponse<String> get(String path, String accept) throws Exception {
-		return this.http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + path))
+		return get(path, accept, null);
+	}
+
+	private HttpResponse<String> get(String path, String accept, String budget) throws Exception {
+		HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + path))
 			.header("Accept", accept)
-			.timeout(Duration.ofSeconds(10))
-			.build(), BodyHandlers.ofString());
+			.timeout(Duration.ofSeconds(10));
+		if (budget != null) {
+			request.header("X-Request-Budget", budget);
+		}
+		return this.http.send(request.build(), BodyHandlers.ofString());
 	}
 
 	private static Duration since(long started) {

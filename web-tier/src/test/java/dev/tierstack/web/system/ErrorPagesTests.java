@@ -1,16 +1,23 @@
 package dev.tierstack.web.system;
 
 import java.io.IOException;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 import dev.tierstack.web.forward.StandIns;
 import dev.tierstack.web.forward.WebTierOverStandIns;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import org.springframework.boot.test.web.server.LocalServerPort;
 
@@ -52,6 +59,38 @@ class ErrorPagesTests extends StandIns {
 		assertThat(page.body()).contains("That request did not work").doesNotContain("Exception");
 	}
 
+	/**
+	 * What Tomcat refuses before the application (an encoded dot segment, slash or
+	 * backslash, a malformed or overlong encoding, a request line over the limit), and a
+	 * query that is not percent-encoded UTF-8 (which Tomcat would drop silently): the
+	 * site's page, or a problem under {@code /api}, never Tomcat's own page.
+	 */
+	@ParameterizedTest
+	@ValueSource(strings = { "/books/%2e%2e", "/books/..%2f..%2fetc", "/books/%5C", "/books/%C0%AE", "/books/%FF",
+			"/books/%3B", "/books?q=%", "/books?q=%zz", "/books?q=a%4", "/books?q=%C0%AE", "/books?q=%FF" })
+	void requestsTomcatRefusesGetTheSitesPageOrAProblem(String path) throws Exception {
+		Answer page = raw(path);
+		assertThat(page.status()).isEqualTo(400);
+		assertThat(page.contentType()).startsWith("text/html");
+		assertThat(page.node()).isEqualTo("web-test");
+		assertThat(page.body()).contains("That request did not work", "tierstack bookshop", "web-test")
+			.doesNotContain("Tomcat", "HTTP Status");
+
+		Answer problem = raw("/api" + path);
+		assertThat(problem.status()).isEqualTo(400);
+		assertThat(problem.contentType()).startsWith("application/problem+json");
+		assertThat(problem.body()).contains("\"type\":\"urn:tierstack:problem:malformed-request\"")
+			.doesNotContain("Tomcat");
+		assertThat(ready()).allSatisfy((node) -> assertThat(node.received()).isEmpty());
+	}
+
+	@Test
+	void aRequestLineOverTheLimitGetsTheSitesPage() throws Exception {
+		HttpResponse<String> page = get("/?q=" + "a".repeat(20_000));
+		assertThat(page.statusCode()).isBetween(400, 499);
+		assertThat(page.body()).contains("That request did not work").doesNotContain("Tomcat");
+	}
+
 	@Test
 	void whatTheAppTierRefusesAsInvalidGetsThe4xxPage() throws Exception {
 		ready().forEach((node) -> node.respondWith((self, exchange) -> self.json(exchange, 400,
@@ -67,6 +106,31 @@ class ErrorPagesTests extends StandIns {
 		HttpResponse<String> page = get("/");
 		assertThat(page.statusCode()).isEqualTo(502);
 		assertThat(page.body()).contains("Something went wrong on our side").doesNotContain("Exception");
+	}
+
+	/**
+	 * A GET sent as written, over a socket: {@code java.net.URI} refuses a malformed
+	 * escape, which is the point of some of these requests. The body is as it came (a
+	 * chunked one with its chunk sizes).
+	 */
+	private Answer raw(String path) throws IOException {
+		try (Socket socket = new Socket("127.0.0.1", this.port)) {
+			socket.setSoTimeout(10_000);
+			socket.getOutputStream()
+				.write(("GET " + path
+						+ " HTTP/1.1\r\nHost: localhost\r\nAccept: text/html\r\nConnection: close\r\n\r\n")
+					.getBytes(StandardCharsets.ISO_8859_1));
+			String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+			int end = response.indexOf("\r\n\r\n");
+			List<String> head = List.of(response.substring(0, end).split("\r\n"));
+			Map<String, String> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+			head.stream().skip(1).map((line) -> line.split(":\\s*", 2)).forEach((h) -> headers.put(h[0], h[1]));
+			return new Answer(Integer.parseInt(head.get(0).split(" ")[1]), headers.get("Content-Type"),
+					headers.get("X-Web-Node"), response.substring(end + 4));
+		}
+	}
+
+	private record Answer(int status, String contentType, String node, String body) {
 	}
 
 	private HttpResponse<String> get(String path) throws IOException, InterruptedException {

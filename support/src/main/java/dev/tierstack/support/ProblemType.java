@@ -1,9 +1,12 @@
-package dev.tierstack.app.system;
+package dev.tierstack.support;
 
 import java.net.URI;
 
+import tools.jackson.databind.json.JsonMapper;
+
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ProblemDetail;
+import org.springframework.http.converter.json.ProblemDetailJacksonMixin;
 
 /**
  * The stable problem types of the API (see the shared contract). Clients switch on the
@@ -33,6 +36,11 @@ public enum ProblemType {
 
 	INTERNAL_ERROR("internal-error", "Internal error");
 
+	// The fields of a problem at the top level, as Spring MVC writes them.
+	private static final JsonMapper json = JsonMapper.builder()
+		.addMixIn(ProblemDetail.class, ProblemDetailJacksonMixin.class)
+		.build();
+
 	private final URI uri;
 
 	private final String title;
@@ -55,6 +63,17 @@ public enum ProblemType {
 		problem.setType(this.uri);
 		problem.setTitle(this.title);
 		return problem;
+	}
+
+	/**
+	 * A problem of this type as JSON, for the places that answer before Spring MVC does
+	 * (a servlet filter, Tomcat's error report).
+	 * @param status the status
+	 * @param detail what the client can do about it
+	 * @return the problem document
+	 */
+	public String json(HttpStatusCode status, String detail) {
+		return json.writeValueAsString(problem(status, detail));
 	}
 
 	/**
