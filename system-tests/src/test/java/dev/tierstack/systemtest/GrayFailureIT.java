@@ -36,7 +36,7 @@ import static org.awaitility.Awaitility.await;
  * nothing until it runs again, whatever the rest of the stack does, and a client with a
  * deadline does not wait for it. Everything else is the stack's work: no read fails,
  * every order is acknowledged and stored once, and no answer takes {@link #SLOWEST} or
- * more.
+ * more ({@link #SLOWEST_RETRIED} for a read the client had to send again).
  */
 @EnabledIfDockerAvailable
 @ExtendWith(StackExtension.class)
@@ -54,6 +54,15 @@ class GrayFailureIT {
 	static final Duration ATTEMPT_TIMEOUT = Duration.ofMillis(2500);
 
 	static final Duration SLOWEST = Duration.ofSeconds(3);
+
+	/**
+	 * A read whose first attempt was held by a process that stopped: the client's attempt
+	 * timeout, then its retry, an ordinary request that HAProxy gives one attempt (2.2
+	 * s). The retries of the reads held until the VIP moved arrive together with the new
+	 * reads, twice the usual rate for a second or so, and the retry can take over a
+	 * second on 2 cores.
+	 */
+	static final Duration SLOWEST_RETRIED = ATTEMPT_TIMEOUT.plusMillis(2200);
 
 	/**
 	 * A read that took this long waited for a node that did not answer (they take tens of
@@ -254,6 +263,15 @@ class GrayFailureIT {
 	/** A finished scenario: the stream, the orders and their figures. */
 	private record Scenario(SteadyLoad.Run run, OrderStream orders, Results results) {
 
+		private long slowest(boolean retried) {
+			return this.run.outcomes()
+				.stream()
+				.filter((outcome) -> outcome.retried() == retried)
+				.mapToLong((outcome) -> TimeUnit.NANOSECONDS.toMillis(outcome.doneNanos() - outcome.sentNanos()))
+				.max()
+				.orElse(0);
+		}
+
 		void writeAndAssert() {
 			this.results.write();
 			assertUnharmed();
@@ -261,14 +279,15 @@ class GrayFailureIT {
 
 		/**
 		 * No read failed, every order was acknowledged and stored once, no answer took
-		 * {@link #SLOWEST}.
+		 * {@link #SLOWEST} ({@link #SLOWEST_RETRIED} for a read sent again).
 		 */
 		void assertUnharmed() {
 			SteadyLoad.assertSentAsScheduled(this.run);
 			assertThat(this.run.failures()).as("failed reads").isEmpty();
 			FailoverIT.assertOrdersStoredOnceAndReadable(this.orders, this.results);
-			assertThat((double) this.results.get("latencyMaxMs")).as("slowest read (ms)")
-				.isLessThan(SLOWEST.toMillis());
+			assertThat(slowest(false)).as("slowest read (ms)").isLessThan(SLOWEST.toMillis());
+			assertThat(slowest(true)).as("slowest read the client sent again (ms)")
+				.isLessThan(SLOWEST_RETRIED.toMillis());
 			assertThat(this.orders.percentile(100)).as("slowest order (ms)").isLessThan(SLOWEST.toMillis());
 		}
 
