@@ -117,7 +117,12 @@ public class ProblemErrorReportValve extends ErrorReportValve {
 			.replace("{node}", HtmlUtils.htmlEscape(this.nodeName));
 	}
 
-	private static boolean isApi(@Nullable String uri) {
+	/**
+	 * Whether a request path is the API's, whose errors are problem documents.
+	 * @param uri the request URI, as sent
+	 * @return whether it is {@code /api} or under it
+	 */
+	public static boolean isApi(@Nullable String uri) {
 		return uri != null && (uri.equals("/api") || uri.startsWith("/api/"));
 	}
 

@@ -88,8 +88,7 @@ class OrderPlacement {
 		return new PlacedOrder(OrderView.of(this.orders.saveAndFlush(order)), false);
 	}
 
-	// Not read-only: a lookup right after the order was placed must see the primary,
-	// never
+	// Not read-only: a lookup right after the order was placed must see the primary, not
 	// a lagging replica.
 	@Transactional
 	Optional<OrderView> find(UUID id) {

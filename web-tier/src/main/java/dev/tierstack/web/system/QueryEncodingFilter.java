@@ -8,6 +8,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 
+import dev.tierstack.support.ProblemErrorReportValve;
 import dev.tierstack.support.ProblemType;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -39,8 +40,7 @@ class QueryEncodingFilter extends OncePerRequestFilter {
 			chain.doFilter(request, response);
 			return;
 		}
-		String path = request.getRequestURI();
-		if (path.equals("/api") || path.startsWith("/api/")) {
+		if (ProblemErrorReportValve.isApi(request.getRequestURI())) {
 			response.setStatus(HttpStatus.BAD_REQUEST.value());
 			response.setContentType(MediaType.APPLICATION_PROBLEM_JSON_VALUE);
 			response.setCharacterEncoding(StandardCharsets.UTF_8);
