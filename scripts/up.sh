@@ -20,7 +20,7 @@ scripts/generate-secrets.sh
 ./mvnw -q -B -DskipTests package
 "${compose[@]}" up --build -d "$@"
 
-api="http://${TIERSTACK_HTTP_BIND:-127.0.0.1}:${TIERSTACK_HTTP_PORT:-8088}/api/books?size=1"
+api="https://${TIERSTACK_HTTP_BIND:-127.0.0.1}:${TIERSTACK_HTTPS_PORT:-8443}/api/books?size=1"
 prefix=${TIERSTACK_NET_PREFIX:-10.203}
 
 # What the wait is at, on one line: rewritten in place on a terminal; in a log, printed again
@@ -99,7 +99,7 @@ end_progress
 ok=0
 serving_since=$SECONDS
 while [ "$ok" -lt 10 ]; do
-	status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$api" || true)
+	status=$(curl -s --cacert secrets/tls/ca.crt -o /dev/null -w '%{http_code}' --max-time 2 "$api" || true)
 	if [ "$status" = 200 ]; then
 		ok=$((ok + 1))
 		continue
@@ -121,6 +121,7 @@ while [ "$ok" -lt 10 ]; do
 done
 end_progress
 echo "[up] tierstack is up:"
-echo "      http://$prefix.1.10/            the VIP (Linux host)"
-echo "      http://127.0.0.1:${TIERSTACK_HTTP_PORT:-8088}/   published port of lb1 (Docker Desktop)"
+echo "      https://$prefix.1.10/            the VIP (Linux host)"
+echo "      https://127.0.0.1:${TIERSTACK_HTTPS_PORT:-8443}/  published port of lb1 (Docker Desktop)"
+echo "      secrets/tls/ca.crt              the local CA that issued their certificate (README: trust it)"
 echo "      http://$prefix.2.11:8404/stats  HAProxy stats of lb1 (lb2: .2.12)"

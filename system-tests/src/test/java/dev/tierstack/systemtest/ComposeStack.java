@@ -63,8 +63,8 @@ final class ComposeStack implements AutoCloseable {
 		this.project = project;
 		this.netPrefix = netPrefix;
 		this.environment = Map.of("TIERSTACK_NET_PREFIX", netPrefix, "TIERSTACK_HTTP_PORT", String.valueOf(httpPort),
-				"TIERSTACK_BUILD_TARGET", "from-jar", "TIERSTACK_IMAGE_TAG",
-				System.getProperty("tierstack.image.tag", "latest"));
+				"TIERSTACK_HTTPS_PORT", String.valueOf(httpPort == 0 ? 0 : freePort()), "TIERSTACK_BUILD_TARGET",
+				"from-jar", "TIERSTACK_IMAGE_TAG", System.getProperty("tierstack.image.tag", "latest"));
 	}
 
 	/**
@@ -100,7 +100,8 @@ final class ComposeStack implements AutoCloseable {
 	}
 
 	private void up() {
-		Proc.run(Duration.ofMinutes(1), this.root, Map.of(), List.of("scripts/generate-secrets.sh")).orThrow();
+		// With this stack's prefix: the certificate names its VIP and node addresses.
+		Proc.run(Duration.ofMinutes(1), this.root, this.environment, List.of("scripts/generate-secrets.sh")).orThrow();
 		for (String jar : List.of("app-tier/target/app-tier-exec.jar", "web-tier/target/web-tier-exec.jar")) {
 			if (!Files.isRegularFile(this.root.resolve(jar))) {
 				throw new IllegalStateException(jar + " is missing: the system tests run after `./mvnw package`");
@@ -163,7 +164,7 @@ final class ComposeStack implements AutoCloseable {
 			AtomicReference<String> last) {
 		for (int i = 0; i < count; i++) {
 			try {
-				HttpResponse<String> response = Http.get(client, "http://" + vip(), "/api/books?size=1");
+				HttpResponse<String> response = Http.get(client, vipUrl(), "/api/books?size=1");
 				last.set("HTTP " + response.statusCode());
 				if (response.statusCode() != 200 || response.headers().firstValue("X-App-Node").isEmpty()) {
 					return false;
@@ -190,8 +191,27 @@ final class ComposeStack implements AutoCloseable {
 		return this.project;
 	}
 
+	/** The site's address: HTTPS on the VIP. */
+	String vipUrl() {
+		return "https://" + vip();
+	}
+
 	String vip() {
 		return this.netPrefix + ".1.10";
+	}
+
+	/** A load balancer's own address on the edge network (where the VIP lives). */
+	String edgeAddress(String lb) {
+		return this.netPrefix + ".1." + ("lb1".equals(lb) ? "11" : "12");
+	}
+
+	/** Where the host reaches a port lb1 publishes, as {@code 127.0.0.1:PORT}. */
+	String published(int containerPort) {
+		return Proc.docker(Duration.ofSeconds(30), "port", containers("lb1").get(0), containerPort + "/tcp")
+			.orThrow()
+			.lines()
+			.get(0)
+			.strip();
 	}
 
 	/** The address of a load balancer's ops port (stats, metrics) on the web network. */

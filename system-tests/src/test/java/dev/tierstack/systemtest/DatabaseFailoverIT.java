@@ -70,7 +70,7 @@ class DatabaseFailoverIT {
 	static void stack(ComposeStack composeStack) {
 		stack = composeStack;
 		database = new DatabaseCluster(stack);
-		vip = "http://" + stack.vip();
+		vip = stack.vipUrl();
 		http = Http.client();
 		isbns = Http.isbnsInStock(http, vip, 200);
 		database.waitForLeader(Duration.ofSeconds(60));

@@ -95,7 +95,7 @@ class FailoverIT {
 	@BeforeAll
 	static void stack(ComposeStack composeStack) {
 		stack = composeStack;
-		vip = "http://" + stack.vip();
+		vip = stack.vipUrl();
 		http = Http.client();
 		isbns = Http.isbnsInStock(http, vip, 200);
 		assertThat(isbns).hasSize(200);

@@ -89,7 +89,7 @@ class GrayFailureIT {
 	@BeforeAll
 	static void stack(ComposeStack composeStack) {
 		stack = composeStack;
-		vip = "http://" + stack.vip();
+		vip = stack.vipUrl();
 		http = Http.client();
 		isbns = Http.isbnsInStock(http, vip, 200);
 		rotation = new Rotation(stack, http, isbns);

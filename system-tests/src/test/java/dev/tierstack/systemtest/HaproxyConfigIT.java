@@ -1,6 +1,9 @@
 package dev.tierstack.systemtest;
 
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 
 import dev.tierstack.db.testsupport.EnabledIfDockerAvailable;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,14 +27,20 @@ class HaproxyConfigIT {
 		Proc.docker(Duration.ofMinutes(5), "build", "--network", "host", "-q", "-t", IMAGE,
 				ComposeStack.repositoryRoot().resolve("haproxy").toString())
 			.orThrow();
+		// The certificate and ticket keys the configuration loads.
+		Proc.run(Duration.ofMinutes(1), ComposeStack.repositoryRoot(), Map.of(), List.of("scripts/generate-secrets.sh"))
+			.orThrow();
 	}
 
 	@Test
 	void haproxyAcceptsTheConfigurationWithoutAnyWarning() {
+		Path secrets = ComposeStack.repositoryRoot().resolve("secrets");
 		// zero-warning in the file turns any warning into a failed check.
 		Proc.Result result = Proc.docker(Duration.ofMinutes(1), "run", "--rm", "--network", "none", "-e",
-				"STATS_ADDR=127.0.0.1", "-e", "NODE_NAME=lb1", IMAGE, "haproxy", "-c", "-f",
-				"/etc/haproxy/haproxy.cfg");
+				"STATS_ADDR=127.0.0.1", "-e", "NODE_NAME=lb1", "-v",
+				secrets.resolve("tls/lb.pem") + ":/run/secrets/lb_tls_cert:ro", "-v",
+				secrets.resolve("tls_ticket_keys.txt") + ":/run/secrets/tls_ticket_keys:ro", IMAGE, "haproxy", "-c",
+				"-f", "/etc/haproxy/haproxy.cfg");
 		assertThat(result.exitCode()).as(result.out() + result.err()).isZero();
 		assertThat(result.out()).contains("Configuration file is valid");
 	}

@@ -1,18 +1,31 @@
 package dev.tierstack.systemtest;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-/** The JDK's HTTP client against the stack: HTTP/1.1 with keep-alive, like a browser. */
+/**
+ * The JDK's HTTP client against the stack: HTTP/1.1 with keep-alive, like a browser,
+ * trusting the stack's local CA ({@code secrets/tls/ca.crt}) and nothing else.
+ */
 final class Http {
 
 	static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
@@ -23,11 +36,40 @@ final class Http {
 	}
 
 	static HttpClient client() {
+		return client(HttpClient.Version.HTTP_1_1);
+	}
+
+	static HttpClient client(HttpClient.Version version) {
 		return HttpClient.newBuilder()
-			.version(HttpClient.Version.HTTP_1_1)
+			.version(version)
+			.sslContext(trustingTheLocalCa())
 			.connectTimeout(Duration.ofSeconds(2))
 			.followRedirects(HttpClient.Redirect.NEVER)
 			.build();
+	}
+
+	/**
+	 * TLS that trusts the certificate authority {@code scripts/generate-secrets.sh} made.
+	 */
+	static SSLContext trustingTheLocalCa() {
+		Path ca = ComposeStack.repositoryRoot().resolve("secrets/tls/ca.crt");
+		try (InputStream in = Files.newInputStream(ca)) {
+			KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
+			trusted.load(null, null);
+			trusted.setCertificateEntry("tierstack-ca",
+					CertificateFactory.getInstance("X.509").generateCertificate(in));
+			TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+			trust.init(trusted);
+			SSLContext context = SSLContext.getInstance("TLS");
+			context.init(null, trust.getTrustManagers(), null);
+			return context;
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException("the local CA (scripts/generate-secrets.sh writes it): " + ca, ex);
+		}
+		catch (GeneralSecurityException ex) {
+			throw new IllegalStateException(ex);
+		}
 	}
 
 	static HttpRequest.Builder request(String base, String path) {

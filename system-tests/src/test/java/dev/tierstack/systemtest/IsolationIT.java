@@ -134,6 +134,7 @@ class IsolationIT {
 			List<Probe> probes = new ArrayList<>();
 			for (String service : List.of("lb1", "app", "db1", "etcd1")) {
 				probes.add(new Probe(service, "vip:80", stack.vip(), 80));
+				probes.add(new Probe(service, "vip:443", stack.vip(), 443));
 				probes.add(probe(service, "lb2", "edge", 80));
 				probes.add(new Probe(service, "a host service on the edge gateway", stack.hostAddress("edge"),
 						hostService.getLocalPort()));
@@ -169,8 +170,8 @@ class IsolationIT {
 			assertThat(metrics.body()).contains("haproxy_backend_active_servers");
 			assertThat(Http.get(http, ops, "/stats").statusCode()).isEqualTo(200);
 		}
-		assertThat(Http.get(http, "http://" + stack.vip(), "/stats").statusCode()).isNotEqualTo(200);
-		assertThat(Http.get(http, "http://" + stack.vip(), "/metrics").statusCode()).isNotEqualTo(200);
+		assertThat(Http.get(http, stack.vipUrl(), "/stats").statusCode()).isNotEqualTo(200);
+		assertThat(Http.get(http, stack.vipUrl(), "/metrics").statusCode()).isNotEqualTo(200);
 	}
 
 	@Test

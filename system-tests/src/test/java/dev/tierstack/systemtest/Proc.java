@@ -45,13 +45,21 @@ final class Proc {
 	}
 
 	static Result run(Duration timeout, Path directory, Map<String, String> environment, List<String> command) {
+		return run(timeout, directory, environment, command, "");
+	}
+
+	/** Runs a command with {@code input} on its standard input (nothing: /dev/null). */
+	static Result run(Duration timeout, Path directory, Map<String, String> environment, List<String> command,
+			String input) {
 		try {
+			Path in = Files.createTempFile("proc", ".in");
 			Path out = Files.createTempFile("proc", ".out");
 			Path err = Files.createTempFile("proc", ".err");
 			try {
+				Files.writeString(in, input, StandardCharsets.UTF_8);
 				ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile())
 					.redirectError(err.toFile())
-					.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+					.redirectInput(in.toFile());
 				if (directory != null) {
 					builder.directory(directory.toFile());
 				}
@@ -68,6 +76,7 @@ final class Proc {
 						Files.readString(err, StandardCharsets.UTF_8));
 			}
 			finally {
+				Files.deleteIfExists(in);
 				Files.deleteIfExists(out);
 				Files.deleteIfExists(err);
 			}

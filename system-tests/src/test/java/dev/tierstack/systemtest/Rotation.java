@@ -26,7 +26,7 @@ final class Rotation {
 	Rotation(ComposeStack stack, HttpClient http, List<String> isbns) {
 		this.stack = stack;
 		this.http = http;
-		this.vip = "http://" + stack.vip();
+		this.vip = stack.vipUrl();
 		this.isbns = isbns;
 	}
 

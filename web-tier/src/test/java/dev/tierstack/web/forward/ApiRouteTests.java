@@ -103,7 +103,10 @@ class ApiRouteTests extends StandIns {
 		assertThat(received.header("Accept")).isEqualTo("application/json");
 		assertThat(received.header("Idempotency-Key")).isEqualTo("key-1");
 		assertThat(received.header("X-Request-Id")).isEqualTo("req-123");
-		assertThat(received.header("X-Forwarded-For")).isEqualTo("203.0.113.7,127.0.0.1");
+		// The node takes the client from the load balancer's X-Forwarded-For (its own
+		// peer,
+		// an internal address, is a proxy) and names it to the app tier.
+		assertThat(received.header("X-Forwarded-For")).isEqualTo("203.0.113.7");
 		assertThat(received.header("X-Forwarded-Proto")).isEqualTo("https");
 	}
 

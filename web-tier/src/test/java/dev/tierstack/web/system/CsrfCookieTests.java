@@ -28,16 +28,36 @@ class CsrfCookieTests extends StandIns {
 	@Test
 	void pagesSetAnHttpOnlySameSiteCsrfCookieAndNoSession() throws Exception {
 		resetStandIns();
-		HttpResponse<String> page = HttpClient.newHttpClient()
-			.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + "/")).build(),
-					BodyHandlers.ofString());
+		HttpResponse<String> page = page(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + "/")));
 		assertThat(page.statusCode()).isEqualTo(200);
 		assertThat(page.headers().allValues("Set-Cookie")).singleElement()
 			.asString()
 			.startsWith("XSRF-TOKEN=")
 			.contains("HttpOnly")
 			.contains("SameSite=Lax")
+			.doesNotContain("Secure")
 			.doesNotContain("JSESSIONID");
+	}
+
+	/**
+	 * Behind the load balancers, which end TLS and say so in {@code X-Forwarded-Proto},
+	 * the cookie is {@code Secure}: a browser never sends it over plain HTTP.
+	 */
+	@Test
+	void theCookieIsSecureWhenTheLoadBalancerSaysTheRequestCameOverHttps() throws Exception {
+		resetStandIns();
+		HttpResponse<String> page = page(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + "/"))
+			.header("X-Forwarded-Proto", "https")
+			.header("X-Forwarded-Port", "443"));
+		assertThat(page.statusCode()).isEqualTo(200);
+		assertThat(page.headers().allValues("Set-Cookie")).singleElement()
+			.asString()
+			.startsWith("XSRF-TOKEN=")
+			.contains("Secure");
+	}
+
+	private static HttpResponse<String> page(HttpRequest.Builder request) throws Exception {
+		return HttpClient.newHttpClient().send(request.build(), BodyHandlers.ofString());
 	}
 
 }
