@@ -36,6 +36,9 @@ final class OrderStream implements Runnable {
 
 	final List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
 
+	/** The latencies of the orders the client had to send more than once. */
+	final List<Long> resentLatencies = Collections.synchronizedList(new ArrayList<>());
+
 	final List<Ack> acks = Collections.synchronizedList(new ArrayList<>());
 
 	private final String vip;
@@ -101,8 +104,10 @@ final class OrderStream implements Runnable {
 				.POST(HttpRequest.BodyPublishers.ofString("{\"lines\":[{\"isbn\":\"" + isbn + "\",\"quantity\":1}]}"))
 				.build();
 			HttpResponse<String> created = null;
+			int tries = 0;
 			while (created == null && System.nanoTime() - start < this.retryWindow.toNanos()) {
 				this.attempts++;
+				tries++;
 				long sent = System.nanoTime();
 				try {
 					HttpResponse<String> response = client.send(post, HttpResponse.BodyHandlers.ofString());
@@ -135,7 +140,11 @@ final class OrderStream implements Runnable {
 				if (created.headers().firstValue("Idempotency-Replayed").isPresent()) {
 					this.replayed++;
 				}
-				this.latencies.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+				long latency = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+				this.latencies.add(latency);
+				if (tries > 1) {
+					this.resentLatencies.add(latency);
+				}
 			}
 			long pause = 200 - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 			if (pause > 0) {
@@ -162,12 +171,31 @@ final class OrderStream implements Runnable {
 	}
 
 	long percentile(int p) {
-		List<Long> sorted;
+		return percentile(this.latencies, p);
+	}
+
+	/** The slowest order answered at its first attempt (-1: none). */
+	long slowestAtFirstAttempt() {
+		List<Long> resent = List.copyOf(this.resentLatencies);
 		synchronized (this.latencies) {
-			if (this.latencies.isEmpty()) {
+			List<Long> first = new ArrayList<>(this.latencies);
+			resent.forEach(first::remove);
+			return first.stream().mapToLong(Long::longValue).max().orElse(-1);
+		}
+	}
+
+	/** The slowest order the client had to send again (-1: none). */
+	long slowestResent() {
+		return percentile(this.resentLatencies, 100);
+	}
+
+	private static long percentile(List<Long> latencies, int p) {
+		List<Long> sorted;
+		synchronized (latencies) {
+			if (latencies.isEmpty()) {
 				return -1;
 			}
-			sorted = this.latencies.stream().sorted().toList();
+			sorted = latencies.stream().sorted().toList();
 		}
 		return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p / 100.0 * sorted.size()) - 1));
 	}
