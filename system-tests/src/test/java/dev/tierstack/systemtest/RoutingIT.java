@@ -176,14 +176,16 @@ class RoutingIT {
 
 	@Test
 	void aClientOverTheRateLimitGets429WithRetryAfter() {
-		// A burst well over the per-client limit, answered by HAProxy itself (the path is
-		// one the public frontend refuses), so the web tier is not loaded by it. From 50
+		// A burst well over the per-client limit, on /api and off it, answered by HAProxy
+		// itself (the paths are ones the public frontend refuses), so the web tier is not
+		// loaded by it. From 50
 		// kept-alive connections: 900 TLS handshakes at once would measure the
 		// handshakes.
 		List<HttpResponse<String>> responses = Collections.synchronizedList(new ArrayList<>());
 		try (ExecutorService clients = Executors.newFixedThreadPool(50)) {
 			for (int i = 0; i < 900; i++) {
-				clients.submit(() -> responses.add(Http.get(http, vip, "/actuator/rate-limit-probe")));
+				String path = (i % 2 == 0) ? "/api/actuator/rate-limit-probe" : "/actuator/rate-limit-probe";
+				clients.submit(() -> responses.add(Http.get(http, vip, path)));
 			}
 		}
 		List<HttpResponse<String>> limited = responses.stream().filter((r) -> r.statusCode() == 429).toList();
@@ -193,14 +195,24 @@ class RoutingIT {
 			.put("answered404", responses.stream().filter((r) -> r.statusCode() == 404).count())
 			.write();
 		assertThat(limited).isNotEmpty();
-		HttpResponse<String> one = limited.get(0);
-		assertThat(one.headers().firstValue("Retry-After")).hasValue("1");
+		HttpResponse<String> one = limited.stream()
+			.filter((response) -> response.uri().getPath().startsWith("/api/"))
+			.findFirst()
+			.orElseThrow();
+		assertThat(limited)
+			.allSatisfy((response) -> assertThat(response.headers().firstValue("Retry-After")).hasValue("1"));
 		assertThat(one.headers().firstValue("Content-Type")).hasValue("application/problem+json");
 		assertThat(one.body()).contains("urn:tierstack:problem:rate-limited");
 		// The window is one second: the client is served again right after.
 		await("served again after the burst").atMost(Duration.ofSeconds(3))
 			.pollInterval(Duration.ofMillis(250))
 			.until(() -> Http.get(http, vip, "/api/books?size=1").statusCode(), (status) -> status == 200);
+		// Off /api, the same answer is a page of the site.
+		assertThat(limited).allSatisfy((response) -> assertThat(response.headers().firstValue("Content-Type"))
+			.hasValueSatisfying((type) -> assertThat(type)
+				.startsWith(response.uri().getPath().startsWith("/api/") ? "application/problem+json" : "text/html")));
+		// The next test starts with no count against this client.
+		ComposeStack.sleep(Duration.ofSeconds(1));
 	}
 
 	private static Set<String> hostnames(String service) {
