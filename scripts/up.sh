@@ -121,7 +121,7 @@ while [ "$ok" -lt 10 ]; do
 done
 end_progress
 echo "[up] tierstack is up:"
-echo "      https://$prefix.1.10/            the VIP (Linux host)"
-echo "      https://127.0.0.1:${TIERSTACK_HTTPS_PORT:-8443}/  published port of lb1 (Docker Desktop)"
-echo "      secrets/tls/ca.crt              the local CA that issued their certificate (README: trust it)"
-echo "      http://$prefix.2.11:8404/stats  HAProxy stats of lb1 (lb2: .2.12)"
+printf '      %-32s %s\n' "https://$prefix.1.10/" "the VIP (Linux host)" \
+	"https://127.0.0.1:${TIERSTACK_HTTPS_PORT:-8443}/" "published port of lb1 (Docker Desktop)" \
+	"secrets/tls/ca.crt" "the local CA that issued their certificate (README: trust it)" \
+	"http://$prefix.2.11:8404/stats" "HAProxy stats of lb1 (lb2: .2.12)"
