@@ -14,6 +14,7 @@ import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import javax.net.ssl.SSLContext;
@@ -21,6 +22,8 @@ import javax.net.ssl.TrustManagerFactory;
 
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
+
+import static org.awaitility.Awaitility.await;
 
 /**
  * The JDK's HTTP client against the stack: HTTP/1.1 with keep-alive, like a browser,
@@ -91,6 +94,18 @@ final class Http {
 			Thread.currentThread().interrupt();
 			throw new IllegalStateException(ex);
 		}
+	}
+
+	/**
+	 * Waits until none of the load balancers answers this client 429 any more: a burst
+	 * over the rate limit leaves a count (shared by both nodes) that decays over the next
+	 * second or two, and the next test must not start under it.
+	 */
+	static void awaitNotRateLimited(HttpClient client, String... bases) {
+		await("no longer rate-limited").atMost(Duration.ofSeconds(15))
+			.pollInterval(Duration.ofMillis(500))
+			.until(() -> Arrays.stream(bases)
+				.allMatch((base) -> get(client, base, "/api/books?size=1").statusCode() != 429));
 	}
 
 	static JsonNode json(HttpResponse<String> response) {

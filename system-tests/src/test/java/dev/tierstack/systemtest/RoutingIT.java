@@ -211,8 +211,8 @@ class RoutingIT {
 		assertThat(limited).allSatisfy((response) -> assertThat(response.headers().firstValue("Content-Type"))
 			.hasValueSatisfying((type) -> assertThat(type)
 				.startsWith(response.uri().getPath().startsWith("/api/") ? "application/problem+json" : "text/html")));
-		// The next test starts with no count against this client.
-		ComposeStack.sleep(Duration.ofSeconds(1));
+		// The next test starts with no count against this client, on either node.
+		Http.awaitNotRateLimited(http, "https://" + stack.edgeAddress("lb1"), "https://" + stack.edgeAddress("lb2"));
 	}
 
 	private static Set<String> hostnames(String service) {
