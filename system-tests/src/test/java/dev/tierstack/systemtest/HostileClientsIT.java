@@ -112,6 +112,10 @@ class HostileClientsIT {
 	@Test
 	@Order(2)
 	void slowUploadsAndSlowHeadersHoldNoWebNodeAndSlowNoOneElse() throws Exception {
+		// A baseline from a settled stack: one still warming up would excuse any
+		// slowdown.
+		SteadyLoad.untilSteady(http, SteadyLoad.catalogReads(stack.vipUrl(), isbns), READ_RATE,
+				"steady-before-slow-clients");
 		SteadyLoad.Run before = new SteadyLoad(http, SteadyLoad.catalogReads(stack.vipUrl(), isbns), READ_RATE)
 			.run(READS, READS.multipliedBy(3), Duration.ZERO, Duration.ZERO, null);
 		SSLSocketFactory tls = Http.trustingTheLocalCa().getSocketFactory();
