@@ -74,6 +74,18 @@ for _ in $(seq 1 50); do
 	sleep 0.1
 done
 
+# VRRP from the peer alone, filtered before keepalived reads it: keepalived drops a stranger's
+# advert itself (check_unicast_src), but a stream of them keeps a master from sending its own
+# (docs/design.md, "Only the peer speaks VRRP").
+nft -f - <<EOF || { log "cannot load the VRRP filter (nft)"; exit 1; }
+table ip vrrp_from_peer {
+	chain input {
+		type filter hook input priority filter; policy accept;
+		ip protocol 112 ip saddr != $PEER_ADDR drop
+	}
+}
+EOF
+
 keepalived --dont-fork --log-console --vrrp --use-file /run/keepalived/keepalived.conf \
 	--pid /run/keepalived/keepalived.pid --vrrp_pid /run/keepalived/vrrp.pid &
 keepalived_pid=$!

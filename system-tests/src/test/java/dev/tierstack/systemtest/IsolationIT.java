@@ -6,7 +6,9 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,6 +19,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -172,6 +175,68 @@ class IsolationIT {
 		}
 		assertThat(Http.get(http, stack.vipUrl(), "/stats").statusCode()).isNotEqualTo(200);
 		assertThat(Http.get(http, stack.vipUrl(), "/metrics").statusCode()).isNotEqualTo(200);
+		// A web node shares the network with the ops port, and is refused.
+		String web = stack.containers("web").get(0);
+		for (String path : List.of("/stats", "/metrics")) {
+			String status = stack
+				.exec(web, "bash", "-c",
+						"exec 3<>/dev/tcp/" + stack.opsAddress("lb1") + "/8404 && printf 'GET " + path
+								+ " HTTP/1.0\\r\\n\\r\\n' >&3 && head -n 1 <&3")
+				.orThrow()
+				.trimmed();
+			assertThat(status).as("a web node asks lb1 for " + path).startsWith("HTTP/1.1 403");
+		}
+	}
+
+	@Test
+	void everyContainerRunsWithoutNewPrivileges() {
+		Map<String, String> options = new LinkedHashMap<>();
+		stack.states().keySet().forEach((key) -> {
+			String container = key.substring(key.indexOf(' ') + 1);
+			options.put(container, stack.inspect(container, "{{.HostConfig.SecurityOpt}}"));
+		});
+		Results.of("no-new-privileges").put("securityOpt", options).write();
+		assertThat(options).hasSizeGreaterThanOrEqualTo(11);
+		options.forEach((container, option) -> assertThat(option).as(container).contains("no-new-privileges:true"));
+	}
+
+	/**
+	 * The host, on the edge network but not a load balancer, sends both nodes VRRP
+	 * adverts of the highest priority for the VIP's virtual router, ten a second for
+	 * three seconds, while reads go through the VIP: the VIP stays where it is, neither
+	 * node changes state, and no read fails.
+	 */
+	@Test
+	void aStrangerOnTheEdgeNetworkCannotMoveTheVip() throws Exception {
+		HttpClient http = Http.client();
+		Rotation rotation = new Rotation(stack, http, Http.isbnsInStock(http, stack.vipUrl(), 20));
+		String holder = rotation.vipHolder();
+		Instant since = Instant.now();
+		Path forger = Path.of(IsolationIT.class.getResource("/forge-vrrp-advert.pl").toURI());
+		List<String> forged = new ArrayList<>();
+		SteadyLoad.Run run = new SteadyLoad(http,
+				SteadyLoad.catalogReads(stack.vipUrl(), Http.isbnsInStock(http, stack.vipUrl(), 20)), 20)
+			.run(Duration.ofSeconds(4), Duration.ofSeconds(20), Duration.ofMillis(500), Duration.ofMillis(500),
+					(event) -> forged.add(Proc
+						.run(Duration.ofSeconds(30), "perl", forger.toString(), stack.hostAddress("edge"), stack.vip(),
+								"51", "30", "100", stack.edgeAddress("lb1"), stack.edgeAddress("lb2"))
+						.orThrow()
+						.trimmed()));
+		Pattern transition = Pattern.compile("Entering (MASTER|BACKUP) STATE|transition:");
+		List<String> transitions = Stream.of("lb1", "lb2")
+			.flatMap((lb) -> stack.logLines(stack.containers(lb).get(0), since, transition).stream())
+			.toList();
+		Results.of("forged-vrrp-adverts", run, 20)
+			.put("forger", forged)
+			.put("holderBefore", holder)
+			.put("holderAfter", rotation.vipHolder())
+			.put("stateChanges", transitions)
+			.write();
+		assertThat(forged).singleElement().asString().startsWith("sent 30 adverts");
+		assertThat(transitions).as("keepalived state changes while forged adverts came").isEmpty();
+		assertThat(rotation.vipHolder()).isEqualTo(holder);
+		assertThat(rotation.holdsTheVip(stack.containers(holder).get(0))).isTrue();
+		assertThat(run.failures()).as("reads failed").isEmpty();
 	}
 
 	@Test
