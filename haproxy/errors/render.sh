@@ -1,6 +1,6 @@
 #!/bin/sh
-# Writes one HAProxy error file (<code>.http: a whole HTTP response) per line of pages.tsv,
-# from page.html: the answers HAProxy makes itself look like the site's own error pages.
+# Writes one HAProxy error file (<code>.http: a whole HTTP response) and its body alone
+# (<code>.html, for `http-request return`) per line of pages.tsv, from page.html: the answers HAProxy makes itself look like the site's own error pages.
 set -eu
 cd "$(dirname "$0")"
 tab=$(printf '\t')
@@ -14,4 +14,5 @@ while IFS="$tab" read -r code reason heading message; do
 		printf "Content-Type: text/html; charset=utf-8\r\nCache-Control: no-store\r\n${retry}Content-Length: %s\r\n\r\n" "$length"
 		printf '%s\n' "$body"
 	} >"$code.http"
+	printf '%s\n' "$body" >"$code.html"
 done <pages.tsv

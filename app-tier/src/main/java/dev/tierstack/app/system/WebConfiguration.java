@@ -5,6 +5,7 @@ import dev.tierstack.support.ProblemErrorReportValve;
 import dev.tierstack.support.Tier;
 import dev.tierstack.support.TierHeadersFilter;
 import jakarta.servlet.DispatcherType;
+import tools.jackson.core.StreamReadFeature;
 import tools.jackson.databind.cfg.CoercionAction;
 import tools.jackson.databind.cfg.CoercionInputShape;
 import tools.jackson.databind.type.LogicalType;
@@ -43,6 +44,15 @@ class WebConfiguration {
 				(text) -> text.setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
 					.setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
 					.setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail));
+	}
+
+	/**
+	 * A field sent twice ({@code "lines":[...],"lines":[...]}) says two things: the body
+	 * is refused as malformed, not read as the last of them.
+	 */
+	@Bean
+	JsonMapperBuilderCustomizer duplicateFieldsAreRefused() {
+		return (builder) -> builder.enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION);
 	}
 
 	/** Problem documents for the errors that never reach a controller. */

@@ -121,8 +121,9 @@ class OrderControllerTest {
 	@ValueSource(strings = { "{\"lines\":[{\"isbn\":\"9781900000017\",\"quantity\":1e12}]}",
 			"{\"lines\":[{\"isbn\":\"9781900000017\",\"quantity\":99999999999}]}",
 			"{\"lines\":[{\"isbn\":\"9781900000017\",\"quantity\":1.5}]}",
-			"{\"lines\":[{\"isbn\":\"9781900000017\",\"quantity\":\"many\"}]}", "{\"lines\":", "not json", "[1,2]",
-			"" })
+			"{\"lines\":[{\"isbn\":\"9781900000017\",\"quantity\":\"many\"}]}", "{\"lines\":", "not json", "[1,2]", "",
+			"{\"lines\":[{\"isbn\":\"9781900000017\",\"quantity\":1}],\"lines\":[]}",
+			"{\"lines\":[{\"isbn\":\"9781900000017\",\"quantity\":1,\"quantity\":2}]}" })
 	void rejectsUnreadableBodiesAsMalformed(String body) throws Exception {
 		this.mvc.perform(order(body))
 			.andExpect(status().isBadRequest())

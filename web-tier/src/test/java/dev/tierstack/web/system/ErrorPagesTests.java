@@ -60,6 +60,31 @@ class ErrorPagesTests extends StandIns {
 	}
 
 	/**
+	 * A page's error is the site's page whatever the client accepts: Spring Boot's own
+	 * error controller would answer JSON of its own shape to a client that does not ask
+	 * for HTML.
+	 */
+	@ParameterizedTest
+	@ValueSource(strings = { "application/json", "*/*", "" })
+	void pageErrorsArePagesWhateverTheClientAccepts(String accept) throws Exception {
+		HttpRequest.Builder badPage = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + "/?page=x"));
+		HttpRequest.Builder noCsrfToken = HttpRequest
+			.newBuilder(URI.create("http://127.0.0.1:" + this.port + "/orders"))
+			.header("Content-Type", "application/x-www-form-urlencoded")
+			.POST(HttpRequest.BodyPublishers.ofString("isbn=9781900000017&quantity=1"));
+		for (HttpRequest.Builder request : List.of(badPage, noCsrfToken)) {
+			if (!accept.isEmpty()) {
+				request.header("Accept", accept);
+			}
+			HttpResponse<String> page = this.http.send(request.build(), BodyHandlers.ofString());
+			assertThat(page.statusCode()).isIn(400, 403);
+			assertThat(page.headers().firstValue("Content-Type"))
+				.hasValueSatisfying((type) -> assertThat(type).startsWith("text/html"));
+			assertThat(page.body()).contains("tierstack bookshop").doesNotContain("\"timestamp\"");
+		}
+	}
+
+	/**
 	 * What Tomcat refuses before the application (an encoded dot segment, slash or
 	 * backslash, a malformed or overlong encoding, a request line over the limit), and a
 	 * query that is not percent-encoded UTF-8 (which Tomcat would drop silently): the
