@@ -159,15 +159,29 @@ final class DatabaseCluster {
 	}
 
 	long queryLong(String member, String sql) {
+		return Long.parseLong(queryString(member, sql));
+	}
+
+	String queryString(String member, String sql) {
 		try (Connection connection = connect(member);
 				Statement statement = connection.createStatement();
 				ResultSet rows = statement.executeQuery(sql)) {
 			rows.next();
-			return rows.getLong(1);
+			return rows.getString(1);
 		}
 		catch (SQLException ex) {
 			throw new IllegalStateException(member + ": " + sql + ": " + ex.getMessage(), ex);
 		}
+	}
+
+	/**
+	 * Orders, order lines and the stock of all books, as "orders/lines/stock": what any
+	 * write changes.
+	 */
+	String ordersLinesAndStock() {
+		return queryString(waitForLeader(Duration
+			.ofSeconds(60)), "SELECT (SELECT count(*) FROM bookshop.purchase_order) || '/' || "
+					+ "(SELECT count(*) FROM bookshop.order_line) || '/' || (SELECT sum(stock) FROM bookshop.book)");
 	}
 
 	int countOrders(String keyPrefix) {

@@ -15,10 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -111,7 +107,7 @@ class IsolationIT {
 		// Docker's DNS, as a control: a name it knows is answered within the lookup's
 		// time limit.
 		lookups.put("web resolves app", () -> canResolve("web", "app"));
-		Map<String, Boolean> resolved = concurrently(lookups);
+		Map<String, Boolean> resolved = Concurrently.run(lookups);
 		Results.of("name-resolution").put("resolved", resolved).write();
 		Set<String> expected = Set.of("app resolves db1", "app resolves db2", "web resolves app");
 		resolved.forEach((lookup, answer) -> assertThat(answer).as(lookup).isEqualTo(expected.contains(lookup)));
@@ -286,30 +282,10 @@ class IsolationIT {
 			.collect(Collectors.groupingBy(Probe::from, LinkedHashMap::new, Collectors.toList()));
 		Map<String, Callable<Map<String, Reach>>> attempts = new LinkedHashMap<>();
 		byService.forEach((service, own) -> attempts.put(service, () -> attempt(service, own)));
-		Map<String, Map<String, Reach>> reachedBy = concurrently(attempts);
+		Map<String, Map<String, Reach>> reachedBy = Concurrently.run(attempts);
 		Map<Probe, Reach> reached = new LinkedHashMap<>();
 		probes.forEach((probe) -> reached.put(probe, reachedBy.get(probe.from()).get(probe.target())));
 		return reached;
-	}
-
-	/** Runs the tasks at once, each on a thread of its own; their results by name. */
-	private static <T> Map<String, T> concurrently(Map<String, Callable<T>> tasks) {
-		Map<String, T> results = new LinkedHashMap<>();
-		try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
-			Map<String, Future<T>> futures = new LinkedHashMap<>();
-			tasks.forEach((name, task) -> futures.put(name, executor.submit(task)));
-			for (Map.Entry<String, Future<T>> future : futures.entrySet()) {
-				results.put(future.getKey(), future.getValue().get());
-			}
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			throw new IllegalStateException(ex);
-		}
-		catch (ExecutionException ex) {
-			throw new IllegalStateException(ex.getCause());
-		}
-		return results;
 	}
 
 	/**
