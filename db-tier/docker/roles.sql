@@ -16,7 +16,7 @@ ALTER ROLE :"app" SET search_path = :"schema";
 -- Limits per role (docs/design.md, "The runtime role runs exactly the app's statements").
 ALTER ROLE :"app" SET statement_timeout = '5s';
 ALTER ROLE :"app" SET lock_timeout = '2s';
-ALTER ROLE :"app" SET idle_in_transaction_session_timeout = '5s';
+ALTER ROLE :"app" SET idle_in_transaction_session_timeout = '1s';
 ALTER ROLE :"app" CONNECTION LIMIT 80;
 ALTER ROLE :"owner" SET statement_timeout = '5min';
 ALTER ROLE :"owner" SET lock_timeout = '10s';

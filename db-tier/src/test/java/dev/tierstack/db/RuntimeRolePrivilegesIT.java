@@ -59,7 +59,7 @@ class RuntimeRolePrivilegesIT {
 		try (Connection app = MigratedDatabase.app(); Connection owner = MigratedDatabase.owner()) {
 			assertThat(List.of(Sql.single(app, "SHOW statement_timeout"), Sql.single(app, "SHOW lock_timeout"),
 					Sql.single(app, "SHOW idle_in_transaction_session_timeout")))
-				.containsExactly("5s", "2s", "5s");
+				.containsExactly("5s", "2s", "1s");
 			assertThat(List.of(Sql.single(owner, "SHOW statement_timeout"), Sql.single(owner, "SHOW lock_timeout"),
 					Sql.single(owner, "SHOW idle_in_transaction_session_timeout")))
 				.containsExactly("5min", "10s", "1min");
