@@ -43,12 +43,15 @@ final class Http {
 	}
 
 	static HttpClient client(HttpClient.Version version) {
+		return builder().version(version).build();
+	}
+
+	/** A client that trusts the local CA and follows no redirect, to be completed. */
+	static HttpClient.Builder builder() {
 		return HttpClient.newBuilder()
-			.version(version)
 			.sslContext(trustingTheLocalCa())
 			.connectTimeout(Duration.ofSeconds(2))
-			.followRedirects(HttpClient.Redirect.NEVER)
-			.build();
+			.followRedirects(HttpClient.Redirect.NEVER);
 	}
 
 	/**
