@@ -73,8 +73,11 @@ class GrayFailureIT {
 	/** How soon a load balancer that cannot serve gives the VIP to its peer. */
 	static final Duration VIP_MOVE = Duration.ofSeconds(2);
 
-	private static final Pattern MASTER_TRANSITION = Pattern
-		.compile("(\\S+Z) keepalived transition: INSTANCE edge -> MASTER");
+	/**
+	 * keepalived's own line as it takes the VIP, stamped by Docker as it is written (the
+	 * notify script's line comes later: it is a process forked after the change).
+	 */
+	private static final Pattern MASTER_TRANSITION = Pattern.compile("^(\\S+Z) .*\\(edge\\) Entering MASTER STATE");
 
 	private static ComposeStack stack;
 
@@ -206,9 +209,8 @@ class GrayFailureIT {
 	}
 
 	/**
-	 * When keepalived on the node took the VIP (MASTER) after {@code since}, as its
-	 * notify script logged it: read afterwards, so that nothing polls the host during the
-	 * scenario.
+	 * When keepalived on the node took the VIP (MASTER) after {@code since}, as it logged
+	 * it: read afterwards, so that nothing polls the host during the scenario.
 	 */
 	private static Optional<Instant> becameMaster(String container, Instant since) {
 		return stack.logLines(container, since.minusSeconds(1), MASTER_TRANSITION)

@@ -1,12 +1,15 @@
 package dev.tierstack.systemtest;
 
+import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -95,7 +98,8 @@ final class SteadyLoad {
 	 * The same stream from a client that gives each attempt {@code attemptTimeout} and
 	 * then sends the (idempotent) request once more, as an application with a deadline
 	 * does: what no server can answer (a request held by a process that stopped) costs it
-	 * one attempt, not the request.
+	 * one attempt, not the request. A broken connection is replaced at once (see
+	 * {@link #retry}).
 	 */
 	SteadyLoad retryingAfter(Duration attemptTimeout) {
 		return new SteadyLoad(this.client, this.requests, this.ratePerSecond, attemptTimeout);
@@ -238,8 +242,7 @@ final class SteadyLoad {
 		CompletableFuture<HttpResponse<Void>> answered = first;
 		boolean mayRetry = this.attemptTimeout != null && "GET".equals(request.method());
 		if (mayRetry) {
-			answered = first.exceptionallyCompose(
-					(failure) -> this.client.sendAsync(attempt, HttpResponse.BodyHandlers.discarding()));
+			answered = first.exceptionallyCompose((failure) -> retry(attempt, failure, 2, false));
 		}
 		return answered.handle((response, failure) -> {
 			long done = System.nanoTime();
@@ -257,6 +260,26 @@ final class SteadyLoad {
 			}
 			return null;
 		});
+	}
+
+	/**
+	 * The client's next attempt after {@code failure}: once after a timeout, and at once
+	 * after a connection that broke (reset, closed before any byte of the answer,
+	 * refused: one the pool held to a load balancer that has since lost the VIP), as HTTP
+	 * clients replace a reused connection for an idempotent request (RFC 9110, 9.2.2). At
+	 * most two attempts more, and never two timeouts: a read costs at most two attempt
+	 * timeouts.
+	 */
+	private CompletableFuture<HttpResponse<Void>> retry(HttpRequest request, Throwable failure, int left,
+			boolean timedOut) {
+		Throwable cause = (failure instanceof CompletionException && failure.getCause() != null) ? failure.getCause()
+				: failure;
+		boolean timeout = !(cause instanceof IOException) || cause instanceof HttpTimeoutException;
+		if (left == 0 || (timeout && timedOut)) {
+			return CompletableFuture.failedFuture(cause);
+		}
+		return this.client.sendAsync(request, HttpResponse.BodyHandlers.discarding())
+			.exceptionallyCompose((next) -> retry(request, next, left - 1, timedOut || timeout));
 	}
 
 	/**
