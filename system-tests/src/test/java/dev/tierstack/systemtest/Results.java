@@ -54,6 +54,7 @@ final class Results {
 		results.put("requestsDroppedClientBehind", run.dropped());
 		results.put("durationMs", TimeUnit.NANOSECONDS.toMillis(run.endNanos() - run.startNanos()));
 		results.put("latencyP50Ms", millis(latency.getValueAtPercentile(50)));
+		results.put("latencyP90Ms", millis(latency.getValueAtPercentile(90)));
 		results.put("latencyP99Ms", millis(latency.getValueAtPercentile(99)));
 		results.put("latencyP999Ms", millis(latency.getValueAtPercentile(99.9)));
 		results.put("latencyMaxMs", millis(latency.getMaxValue()));
