@@ -42,6 +42,10 @@ request() {
 	echo "$status"
 }
 
+# The management server on any free port: builds may share the host's network, and the other
+# tier's training run with it.
+export MANAGEMENT_PORT=0
+
 if [ -z "${TRAINING_PATHS:-}" ]; then
 	java -XX:AOTCacheOutput=app.aot -Dspring.aot.enabled=true -Dspring.context.exit=onRefresh "$@" \
 		-jar "$jar" >"$log" 2>&1 || fail "the application did not start"
@@ -51,7 +55,7 @@ else
 	ready=no
 	for _ in $(seq 1 600); do
 		kill -0 "$pid" 2>/dev/null || fail "the application exited"
-		case "$(request "${TRAINING_READY_PATH:-/actuator/health/readiness}" 2>/dev/null)" in
+		case "$(request "${TRAINING_READY_PATH:-/readyz}" 2>/dev/null)" in
 			*" 200 "*) ready=yes && break ;;
 		esac
 		sleep 0.1

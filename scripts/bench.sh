@@ -97,8 +97,8 @@ docker create --name "$run-app" --network "$run" --ip "$app_ip" -m 512m --read-o
 	-e NODE_NAME=bench-app "tierstack/app:$TAG" >/dev/null
 docker create --name "$run-web" --network "$run" --ip "$web_ip" -m 384m --read-only --tmpfs /tmp \
 	-e APP_TIER_URLS="http://$app_ip:8081" -e NODE_NAME=bench-web "tierstack/web:$TAG" >/dev/null
-app_ready=http://$app_ip:8081/actuator/health/readiness
-web_ready=http://$web_ip:8080/actuator/health/readiness
+app_ready=http://$app_ip:8081/readyz
+web_ready=http://$web_ip:8080/readyz
 docker start "$run-app" "$run-web" >/dev/null
 wait_ready "$app_ready" 0 >/dev/null && wait_ready "$web_ready" 0 >/dev/null
 

@@ -283,6 +283,18 @@ YAML
 	} >"$PATRONI_CONFIG"
 }
 
+# PostgreSQL's metrics for Prometheus (Debian's postgres_exporter), on DB_METRICS_ADDR (this
+# member's address on the operations network) only, connected over the local socket as the
+# postgres OS user. Patroni, which the script becomes, is its parent; it is not restarted if it
+# dies, which Prometheus shows as the target down.
+start_metrics_exporter() {
+	[ -n "${DB_METRICS_ADDR:-}" ] || return 0
+	DATA_SOURCE_NAME="host=/var/run/postgresql user=postgres dbname=postgres sslmode=disable" \
+		prometheus-postgres-exporter --web.listen-address="$DB_METRICS_ADDR:9187" \
+		--extend.query-path=/etc/tierstack-db/exporter-queries.yaml \
+		--disable-settings-metrics --log.level=warn &
+}
+
 run_patroni() {
 	# A subdirectory of the volume: Patroni may remove and recreate the data directory (a
 	# former leader that cannot be rewound is copied anew), which a mount point cannot be.
@@ -296,6 +308,7 @@ run_patroni() {
 	export PATRONI_REPLICATION_PASSWORD PATRONI_REWIND_PASSWORD
 	export PATRONI_SUPERUSER_USERNAME=postgres PATRONI_REPLICATION_USERNAME=$DB_REPLICATION_USER \
 		PATRONI_REWIND_USERNAME=$DB_REWIND_USER
+	start_metrics_exporter
 	log "starting Patroni member $DB_MEMBER_NAME of cluster $DB_CLUSTER_NAME (peer address $DB_PEER_HOST, etcd $DB_ETCD_HOSTS); host connections for $DB_OWNER_USER, $DB_APP_USER from: $DB_ALLOWED_NETWORKS"
 	exec patroni "$PATRONI_CONFIG"
 }

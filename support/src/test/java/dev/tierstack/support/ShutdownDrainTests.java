@@ -29,11 +29,12 @@ class ShutdownDrainTests {
 	@Test
 	void readinessGoesDownWhileTheServerStillAnswersThenThePortCloses() throws Exception {
 		ConfigurableApplicationContext context = new SpringApplicationBuilder(Node.class)
-			.properties("server.port=0", "server.shutdown=graceful", "management.endpoint.health.probes.enabled=true",
-					"SHUTDOWN_DRAIN=2s")
+			.properties("server.port=0", "server.shutdown=graceful", "management.server.port=0",
+					"management.endpoint.health.probes.enabled=true",
+					"management.endpoint.health.probes.add-additional-paths=true", "SHUTDOWN_DRAIN=2s")
 			.run();
-		URI readiness = URI.create("http://127.0.0.1:" + context.getEnvironment().getProperty("local.server.port")
-				+ "/actuator/health/readiness");
+		URI readiness = URI
+			.create("http://127.0.0.1:" + context.getEnvironment().getProperty("local.server.port") + "/readyz");
 		assertThat(status(readiness)).isEqualTo(200);
 
 		Thread closing = Thread.ofPlatform().start(context::close);
@@ -67,7 +68,8 @@ class ShutdownDrainTests {
 	}
 
 	/**
-	 * A node of any tier: a web server with health probes.
+	 * A node of any tier: a web server with health probes on its own port, the rest of
+	 * Actuator on another.
 	 */
 	@SpringBootConfiguration
 	@EnableAutoConfiguration

@@ -37,7 +37,7 @@ import static org.awaitility.Awaitility.await;
 final class ComposeStack implements AutoCloseable {
 
 	static final List<String> LONG_RUNNING_SERVICES = List.of("lb1", "lb2", "web", "app", "db1", "db2", "etcd1",
-			"etcd2", "etcd3");
+			"etcd2", "etcd3", "prometheus", "zipkin");
 
 	private static final Duration COMPOSE_TIMEOUT = Duration.ofMinutes(10);
 
@@ -63,8 +63,10 @@ final class ComposeStack implements AutoCloseable {
 		this.project = project;
 		this.netPrefix = netPrefix;
 		this.environment = Map.of("TIERSTACK_NET_PREFIX", netPrefix, "TIERSTACK_HTTP_PORT", String.valueOf(httpPort),
-				"TIERSTACK_HTTPS_PORT", String.valueOf(httpPort == 0 ? 0 : freePort()), "TIERSTACK_BUILD_TARGET",
-				"from-jar", "TIERSTACK_IMAGE_TAG", System.getProperty("tierstack.image.tag", "latest"));
+				"TIERSTACK_HTTPS_PORT", String.valueOf(httpPort == 0 ? 0 : freePort()), "TIERSTACK_PROMETHEUS_PORT",
+				String.valueOf(httpPort == 0 ? 0 : freePort()), "TIERSTACK_ZIPKIN_PORT",
+				String.valueOf(httpPort == 0 ? 0 : freePort()), "TIERSTACK_BUILD_TARGET", "from-jar",
+				"TIERSTACK_IMAGE_TAG", System.getProperty("tierstack.image.tag", "latest"));
 	}
 
 	/**
@@ -102,12 +104,13 @@ final class ComposeStack implements AutoCloseable {
 	private void up() {
 		// With this stack's prefix: the certificate names its VIP and node addresses.
 		Proc.run(Duration.ofMinutes(1), this.root, this.environment, List.of("scripts/generate-secrets.sh")).orThrow();
-		for (String jar : List.of("app-tier/target/app-tier-exec.jar", "web-tier/target/web-tier-exec.jar")) {
+		for (String jar : List.of("app-tier/target/app-tier-exec.jar", "web-tier/target/web-tier-exec.jar",
+				"ops/zipkin/target/zipkin-server-exec.jar")) {
 			if (!Files.isRegularFile(this.root.resolve(jar))) {
 				throw new IllegalStateException(jar + " is missing: the system tests run after `./mvnw package`");
 			}
 		}
-		log("project " + this.project + ", networks " + this.netPrefix + ".{1..4}.0/24, compose: "
+		log("project " + this.project + ", networks " + this.netPrefix + ".{1..9}.0/24, compose: "
 				+ String.join(" ", this.compose));
 		long buildStart = System.nanoTime();
 		compose("build").orThrow();
@@ -219,6 +222,16 @@ final class ComposeStack implements AutoCloseable {
 		return this.netPrefix + ".2." + ("lb1".equals(lb) ? "11" : "12");
 	}
 
+	/** Prometheus' HTTP API, on its address on the operations network. */
+	String prometheusUrl() {
+		return "http://" + this.netPrefix + ".6.5:9090";
+	}
+
+	/** Zipkin's HTTP API, on its address on the operations network. */
+	String zipkinUrl() {
+		return "http://" + this.netPrefix + ".6.6:9411";
+	}
+
 	/** The host's own address on a network: its bridge, the network's gateway. */
 	String hostAddress(String network) {
 		return subnet(network).replace("0/24", "1");
@@ -231,6 +244,10 @@ final class ComposeStack implements AutoCloseable {
 			case "app" -> 3;
 			case "data" -> 4;
 			case "dbpeer" -> 5;
+			case "ops" -> 6;
+			case "ops-web" -> 7;
+			case "ops-app" -> 8;
+			case "ops-db" -> 9;
 			default -> throw new IllegalArgumentException(network);
 		};
 		return this.netPrefix + "." + third + ".0/24";

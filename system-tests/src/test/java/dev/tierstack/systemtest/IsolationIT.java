@@ -75,7 +75,13 @@ class IsolationIT {
 	void eachTierReachesTheNextTierAndNothingBeyondIt() {
 		List<Probe> paths = List.of(probe("lb1", "web", "web", 8080), probe("web", "app", "app", 8081),
 				probe("app", "db1", "data", 5432), probe("db1", "db2", "dbpeer", 5432),
-				probe("db1", "etcd1", "dbpeer", 2379), probe("etcd1", "etcd2", "dbpeer", 2380));
+				probe("db1", "etcd1", "dbpeer", 2379), probe("etcd1", "etcd2", "dbpeer", 2380),
+				// Prometheus, to each tier's metrics on that tier's operations network
+				probe("prometheus", "lb1", "ops", 8404), probe("prometheus", "web", "ops-web", 9080),
+				probe("prometheus", "app", "ops-app", 9081), probe("prometheus", "db1", "ops-db", 9187),
+				probe("prometheus", "etcd1", "ops-db", 2381),
+				// the web and app tiers' spans to Zipkin
+				probe("web", "zipkin", "ops-web", 9411), probe("app", "zipkin", "ops-app", 9411));
 		List<Probe> cut = List.of(
 				// a tier skipped
 				probe("lb1", "app", "app", 8081), probe("lb1", "db1", "data", 5432), probe("web", "db1", "data", 5432),
@@ -86,14 +92,26 @@ class IsolationIT {
 				// a tier reached backwards
 				probe("app", "lb1", "web", 8404), probe("app", "web", "web", 8080), probe("db1", "app", "app", 8081),
 				probe("db1", "web", "web", 8080), probe("etcd1", "db1", "data", 5432),
-				probe("etcd1", "app", "app", 8081));
-		Map<Probe, Reach> reached = run(Stream.concat(paths.stream(), cut.stream()).toList());
+				probe("etcd1", "app", "app", 8081),
+				// an operations network joins one tier to Prometheus, never to another
+				// tier
+				probe("lb1", "web", "ops-web", 8080), probe("web", "lb1", "ops", 8404),
+				probe("web", "app", "ops-app", 8081), probe("app", "web", "ops-web", 8080),
+				probe("app", "db1", "ops-db", 5432), probe("db1", "app", "ops-app", 8081),
+				// nor Prometheus to more than metrics: etcd's client and peer ports and
+				// Patroni's API stay on the database's own network
+				probe("prometheus", "db1", "dbpeer", 8008), probe("prometheus", "etcd1", "dbpeer", 2379));
+		List<Probe> closed = List.of(probe("prometheus", "etcd1", "ops-db", 2379),
+				probe("prometheus", "etcd1", "ops-db", 2380));
+		Map<Probe, Reach> reached = run(
+				Stream.of(paths.stream(), cut.stream(), closed.stream()).flatMap((probes) -> probes).toList());
 		Results results = Results.of("isolation");
 		reached.forEach((probe, reach) -> results.put(probe.toString(), reach));
 		results.write();
 		paths.forEach((probe) -> assertThat(reached.get(probe)).as(probe.toString()).isEqualTo(Reach.CONNECTED));
 		cut.forEach((probe) -> assertThat(reached.get(probe)).as(probe.toString())
 			.isIn(Reach.UNREACHABLE, Reach.NO_ANSWER));
+		closed.forEach((probe) -> assertThat(reached.get(probe)).as(probe.toString()).isNotEqualTo(Reach.CONNECTED));
 	}
 
 	@Test
@@ -125,7 +143,7 @@ class IsolationIT {
 	 */
 	@Test
 	void internalNetworksLeadNowhereButToTheHost() throws IOException {
-		for (String network : List.of("app", "data", "dbpeer")) {
+		for (String network : List.of("app", "data", "dbpeer", "ops-web", "ops-app", "ops-db")) {
 			assertThat(stack.inspectNetwork(network, "{{.Internal}}")).as(network + " internal").isEqualTo("true");
 		}
 		try (ServerSocket hostService = new ServerSocket()) {

@@ -119,8 +119,7 @@ class CatalogApiIT {
 
 	@Test
 	void healthProbesAreUpAndSayNothingMore() {
-		for (String probe : new String[] { "/actuator/health", "/actuator/health/liveness",
-				"/actuator/health/readiness" }) {
+		for (String probe : new String[] { "/livez", "/readyz" }) {
 			HttpResponse<String> response = this.api.get(probe);
 			assertThat(response.statusCode()).as(probe).isEqualTo(200);
 			JsonNode health = Api.json(response);

@@ -100,8 +100,8 @@ class DatabaseFailoverIT {
 		}
 		// A database that moved or is gone is no reason to restart this node or take it
 		// out of rotation.
-		assertThat(api.get("/actuator/health/liveness").statusCode()).isEqualTo(200);
-		assertThat(api.get("/actuator/health/readiness").statusCode()).isEqualTo(200);
+		assertThat(api.get("/livez").statusCode()).isEqualTo(200);
+		assertThat(api.get("/readyz").statusCode()).isEqualTo(200);
 	}
 
 	private static void kill(DbTierContainer container) {

@@ -99,7 +99,7 @@ class AppTierInstancesTests {
 	private ServiceInstanceListSupplier readyInstances() throws Exception {
 		LoadBalancerClientsProperties loadBalancer = new LoadBalancerClientsProperties();
 		loadBalancer.getHealthCheck().setInterval(INTERVAL);
-		loadBalancer.getHealthCheck().setPath(Map.of("default", "/actuator/health/readiness"));
+		loadBalancer.getHealthCheck().setPath(Map.of("default", "/readyz"));
 		loadBalancer.getHealthCheck().setUpdateResultsList(false);
 		this.context.registerBean(LoadBalancerClientFactory.class, () -> new LoadBalancerClientFactory(loadBalancer));
 		this.context.refresh();

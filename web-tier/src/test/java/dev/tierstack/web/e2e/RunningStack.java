@@ -79,7 +79,8 @@ final class RunningStack {
 		// Settings as command-line arguments: they win over each tier's own settings
 		// file.
 		this.webTier = new SpringApplicationBuilder(WebTierApplication.class).run("--server.port=0",
-				"--tierstack.node.name=" + WEB_NODE, "--tierstack.app-tier.urls=http://127.0.0.1:" + this.appPort,
+				"--management.server.port=0", "--tierstack.node.name=" + WEB_NODE,
+				"--tierstack.app-tier.urls=http://127.0.0.1:" + this.appPort,
 				"--tierstack.app-tier.failed-instance-pause=500ms",
 				"--spring.cloud.loadbalancer.health-check.interval=2s");
 	}
@@ -167,7 +168,7 @@ final class RunningStack {
 		// would pick up Spring Security (and ask for a login) and the web tier's load
 		// balancer.
 		return new SpringApplicationBuilder(AppTierApplication.class).run("--server.port=" + port,
-				"--spring.config.location=" + appTierSettings(),
+				"--management.server.port=0", "--spring.config.location=" + appTierSettings(),
 				"--spring.autoconfigure.exclude=" + String.join(",", WEB_TIER_ONLY),
 				"--tierstack.node.name=" + APP_NODE, "--spring.datasource.url=" + this.db.jdbcUrl(),
 				"--spring.datasource.username=" + DbTierContainer.APP_USER,

@@ -186,8 +186,7 @@ class WebTierEndToEndIT {
 		assertThat(api.statusCode()).isEqualTo(503);
 		assertThat(api.body()).contains("urn:tierstack:problem:service-unavailable");
 
-		HttpResponse<String> readiness = send(
-				HttpRequest.newBuilder(URI.create(stack.webUrl() + "/actuator/health/readiness")).GET());
+		HttpResponse<String> readiness = send(HttpRequest.newBuilder(URI.create(stack.webUrl() + "/readyz")).GET());
 		assertThat(readiness.statusCode()).isEqualTo(200);
 	}
 

@@ -337,7 +337,7 @@ class ApiRouteTests extends StandIns {
 		assertThat(page.statusCode()).isEqualTo(503);
 		assertThat(page.body()).contains("temporarily unavailable").doesNotContain("Exception");
 
-		HttpResponse<String> readiness = send(get("/actuator/health/readiness"));
+		HttpResponse<String> readiness = send(get("/readyz"));
 		assertThat(readiness.statusCode()).as("readiness does not depend on the app tier").isEqualTo(200);
 	}
 

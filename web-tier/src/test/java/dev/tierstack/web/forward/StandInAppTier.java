@@ -168,7 +168,7 @@ public final class StandInAppTier {
 	private void handle(HttpExchange exchange) throws IOException {
 		try (exchange) {
 			byte[] body = exchange.getRequestBody().readAllBytes();
-			if (exchange.getRequestURI().getPath().equals("/actuator/health/readiness")) {
+			if (exchange.getRequestURI().getPath().equals("/readyz")) {
 				if (!held()) {
 					send(exchange, this.ready ? 200 : 503,
 							this.ready ? "{\"status\":\"UP\"}" : "{\"status\":\"DOWN\"}");

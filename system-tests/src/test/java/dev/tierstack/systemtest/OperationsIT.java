@@ -1,0 +1,187 @@
+package dev.tierstack.systemtest;
+
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+import dev.tierstack.db.testsupport.EnabledIfDockerAvailable;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import tools.jackson.databind.JsonNode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The operations plane on a healthy stack: Prometheus scrapes every node of every tier
+ * over the operations networks, sees which load balancer holds the VIP, has the series
+ * its alert rules read, and raises no alert that pages; none of it is reachable through
+ * the VIP.
+ */
+@EnabledIfDockerAvailable
+@ExtendWith(StackExtension.class)
+@Order(1)
+class OperationsIT {
+
+	private static final Duration SCRAPES_SETTLE = Duration.ofSeconds(90);
+
+	private static ComposeStack stack;
+
+	private static HttpClient http;
+
+	@BeforeAll
+	static void stack(ComposeStack composeStack) {
+		stack = composeStack;
+		http = Http.client();
+	}
+
+	@Test
+	void prometheusScrapesEveryNodeOfEveryTier() throws InterruptedException {
+		Map<String, Integer> expected = new TreeMap<>(Map.of("lb", 2, "vip", 2, "web", stack.containers("web").size(),
+				"app", stack.containers("app").size(), "postgres", 2, "etcd", 3, "prometheus", 1, "zipkin", 1));
+		Map<String, Integer> up = Map.of();
+		List<String> errors = List.of();
+		Instant deadline = Instant.now().plus(SCRAPES_SETTLE);
+		while (Instant.now().isBefore(deadline)) {
+			JsonNode targets = api("/api/v1/targets?state=active").path("activeTargets");
+			Map<String, Integer> counted = new TreeMap<>();
+			List<String> failing = new ArrayList<>();
+			for (JsonNode target : targets) {
+				String job = target.path("labels").path("job").asString();
+				if ("up".equals(target.path("health").asString())) {
+					counted.merge(job, 1, Integer::sum);
+				}
+				else {
+					failing.add(job + " " + target.path("scrapeUrl").asString() + ": "
+							+ target.path("lastError").asString());
+				}
+			}
+			up = counted;
+			errors = failing;
+			if (up.equals(expected)) {
+				break;
+			}
+			Thread.sleep(1000);
+		}
+		Results.of("prometheus-targets").put("up", up).put("expected", expected).put("failing", errors).write();
+		assertThat(up).as("targets up by job; failing: " + errors).isEqualTo(expected);
+	}
+
+	@Test
+	void prometheusSeesTheVipHolderAndTheSeriesTheAlertsRead() throws InterruptedException {
+		String holder = new Rotation(stack, http, List.of()).vipHolder();
+		int webNodes = stack.containers("web").size();
+		Set<String> present = Set.of();
+		// Each query with the answer it must give; an empty set: any answer at all.
+		Map<String, Set<String>> expected = new LinkedHashMap<>();
+		expected.put("tierstack_vip_held == 1", Set.of(holder + "=1"));
+		expected.put("sum(tierstack_vip_held)", Set.of("=1"));
+		expected.put("count by (instance) (haproxy_server_status{proxy=\"web\",state=\"UP\",server=~\"web-.*\"} == 1)",
+				Set.of("lb1=" + webNodes, "lb2=" + webNodes));
+		expected.put("sum(haproxy_frontend_http_responses_total{proxy=\"public\"}) > 0", present);
+		expected.put("count(http_server_requests_seconds_bucket{job=\"web\"})", present);
+		expected.put("count(http_server_requests_seconds_bucket{job=\"app\"})", present);
+		expected.put("sum(pg_role_primary)", Set.of("=1"));
+		expected.put("count(pg_stat_replication_pg_wal_lsn_diff{state=\"streaming\"})", Set.of("=1"));
+		expected.put("sum(etcd_server_is_leader)", Set.of("=1"));
+		Map<String, Set<String>> answers = new LinkedHashMap<>();
+		Instant deadline = Instant.now().plus(SCRAPES_SETTLE);
+		do {
+			// A request through the VIP, so that both tiers have timed at least one.
+			Http.get(http, stack.vipUrl(), "/");
+			expected.keySet().forEach((query) -> answers.put(query, Set.copyOf(query(query))));
+			if (expected.entrySet()
+				.stream()
+				.allMatch((entry) -> matches(answers.get(entry.getKey()), entry.getValue()))) {
+				break;
+			}
+			Thread.sleep(2000);
+		}
+		while (Instant.now().isBefore(deadline));
+		Results.of("prometheus-series").put("answers", answers).put("vipHolder", holder).write();
+		expected.forEach((query, answer) -> assertThat(matches(answers.get(query), answer))
+			.as(query + " answered " + answers.get(query) + ", expected " + answer)
+			.isTrue());
+	}
+
+	private static boolean matches(Set<String> answer, Set<String> expected) {
+		return expected.isEmpty() ? !answer.isEmpty() : answer.equals(expected);
+	}
+
+	@Test
+	void aHealthyStackRaisesNoAlertThatPages() throws InterruptedException {
+		List<String> paging = List.of();
+		Instant deadline = Instant.now().plus(SCRAPES_SETTLE);
+		while (Instant.now().isBefore(deadline)) {
+			paging = new ArrayList<>();
+			for (JsonNode alert : api("/api/v1/alerts").path("alerts")) {
+				if ("page".equals(alert.path("labels").path("severity").asString())
+						&& "firing".equals(alert.path("state").asString())) {
+					paging.add(alert.path("labels").toString());
+				}
+			}
+			if (paging.isEmpty()) {
+				break;
+			}
+			Thread.sleep(2000);
+		}
+		JsonNode rules = api("/api/v1/rules?type=alert").path("groups");
+		List<String> loaded = new ArrayList<>();
+		rules.forEach((group) -> group.path("rules").forEach((rule) -> loaded.add(rule.path("name").asString())));
+		Results.of("prometheus-alerts").put("firingPages", paging).put("rules", loaded).write();
+		assertThat(loaded).contains("NodeDown", "WebNodeOutOfRotation", "VipMoved", "VipHeldByNone", "VipHeldByBoth",
+				"ErrorRatioHigh", "LatencyP99High", "NoDatabasePrimary", "ReplicaNotStreaming", "ReplicaLagging");
+		assertThat(paging).as("alerts that page on a healthy stack").isEmpty();
+	}
+
+	@Test
+	void noMetricsEndpointIsReachableThroughTheVip() {
+		for (int port : List.of(8404, 9080, 9081, 9090, 9187, 2381)) {
+			assertThat(canConnect(stack.vip(), port)).as("VIP:" + port).isFalse();
+		}
+		for (String path : List.of("/actuator/prometheus", "/api/actuator/prometheus", "/metrics", "/vip/metrics",
+				"/readyz", "/livez")) {
+			assertThat(Http.get(http, stack.vipUrl(), path).statusCode()).as(path).isEqualTo(404);
+		}
+	}
+
+	/** The data of an API answer. */
+	private static JsonNode api(String path) {
+		JsonNode answer = Http.json(Http.get(http, stack.prometheusUrl(), path));
+		assertThat(answer.path("status").asString()).as(path).isEqualTo("success");
+		return answer.path("data");
+	}
+
+	/** An instant query's answer, one "instance=value" per series. */
+	private static List<String> query(String promql) {
+		List<String> values = new ArrayList<>();
+		String path = "/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8);
+		for (JsonNode series : api(path).path("result")) {
+			values.add(
+					series.path("metric").path("instance").asString("") + "=" + series.path("value").get(1).asString());
+		}
+		return values;
+	}
+
+	private static boolean canConnect(String host, int port) {
+		try (Socket socket = new Socket()) {
+			socket.connect(new InetSocketAddress(host, port), 2000);
+			return true;
+		}
+		catch (java.io.IOException ex) {
+			return false;
+		}
+	}
+
+}
