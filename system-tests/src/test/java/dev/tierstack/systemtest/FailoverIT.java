@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -132,6 +133,24 @@ class FailoverIT {
 		String container = stack.containers(holder).get(0);
 		assertThat(stack.exec(container, "ip", "-4", "-o", "addr").orThrow().out()).contains(stack.vip() + "/32");
 		long[] cliNanos = new long[1];
+		// What the operations plane shows: when Prometheus (scraping the VIP state every
+		// 5 s) first names another holder.
+		Prometheus prometheus = new Prometheus(stack, http);
+		AtomicLong prometheusSawNanos = new AtomicLong(Long.MAX_VALUE);
+		Thread watching = Thread.ofVirtual().start(() -> {
+			try {
+				while (prometheusSawNanos.get() == Long.MAX_VALUE) {
+					String seen = prometheus.vipHolder();
+					if (!seen.isEmpty() && !seen.equals(holder)) {
+						prometheusSawNanos.set(System.nanoTime());
+					}
+					Thread.sleep(250);
+				}
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+		});
 		SteadyLoad.Run run = new SteadyLoad(http, readMix(), RATE).run(MIN_DURATION, MAX_DURATION, KILL_AT,
 				Duration.ZERO, (event) -> {
 					long before = System.nanoTime();
@@ -145,6 +164,14 @@ class FailoverIT {
 				});
 		long gap = run.gapAfterEventMillis();
 		String newHolder = rotation.vipHolder();
+		watching.interrupt();
+		String seenByPrometheus = await("Prometheus sees " + newHolder + " holding the VIP")
+			.atMost(Duration.ofSeconds(15))
+			.pollInterval(Duration.ofMillis(500))
+			.until(prometheus::vipHolder, newHolder::equals);
+		// -1: not seen while the load ran.
+		long seenAfterMs = (prometheusSawNanos.get() == Long.MAX_VALUE) ? -1
+				: TimeUnit.NANOSECONDS.toMillis(prometheusSawNanos.get() - run.eventNanos());
 		long recoveredAt = run.eventNanos() + TimeUnit.MILLISECONDS.toNanos(gap);
 		List<SteadyLoad.Outcome> failedAfterRecovery = run.failures()
 			.stream()
@@ -161,6 +188,8 @@ class FailoverIT {
 			.put("dockerKillCliMs", TimeUnit.NANOSECONDS.toMillis(cliNanos[0]))
 			.put("sentDuringGap", sentDuringGap)
 			.put("failedSentAfterVipBack", failedAfterRecovery.size())
+			.put("prometheusVipHolder", seenByPrometheus)
+			.put("prometheusSawTheMoveWithinMs", seenAfterMs)
 			.write();
 
 		// Put the node back: it rejoins as backup and does not take the VIP back (the

@@ -2,9 +2,7 @@ package dev.tierstack.systemtest;
 
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -40,10 +38,13 @@ class OperationsIT {
 
 	private static HttpClient http;
 
+	private static Prometheus prometheus;
+
 	@BeforeAll
 	static void stack(ComposeStack composeStack) {
 		stack = composeStack;
 		http = Http.client();
+		prometheus = new Prometheus(stack, http);
 	}
 
 	@Test
@@ -54,7 +55,7 @@ class OperationsIT {
 		List<String> errors = List.of();
 		Instant deadline = Instant.now().plus(SCRAPES_SETTLE);
 		while (Instant.now().isBefore(deadline)) {
-			JsonNode targets = api("/api/v1/targets?state=active").path("activeTargets");
+			JsonNode targets = prometheus.api("/api/v1/targets?state=active").path("activeTargets");
 			Map<String, Integer> counted = new TreeMap<>();
 			List<String> failing = new ArrayList<>();
 			for (JsonNode target : targets) {
@@ -100,7 +101,7 @@ class OperationsIT {
 		do {
 			// A request through the VIP, so that both tiers have timed at least one.
 			Http.get(http, stack.vipUrl(), "/");
-			expected.keySet().forEach((query) -> answers.put(query, Set.copyOf(query(query))));
+			expected.keySet().forEach((query) -> answers.put(query, Set.copyOf(prometheus.query(query))));
 			if (expected.entrySet()
 				.stream()
 				.allMatch((entry) -> matches(answers.get(entry.getKey()), entry.getValue()))) {
@@ -125,7 +126,7 @@ class OperationsIT {
 		Instant deadline = Instant.now().plus(SCRAPES_SETTLE);
 		while (Instant.now().isBefore(deadline)) {
 			paging = new ArrayList<>();
-			for (JsonNode alert : api("/api/v1/alerts").path("alerts")) {
+			for (JsonNode alert : prometheus.api("/api/v1/alerts").path("alerts")) {
 				if ("page".equals(alert.path("labels").path("severity").asString())
 						&& "firing".equals(alert.path("state").asString())) {
 					paging.add(alert.path("labels").toString());
@@ -136,7 +137,7 @@ class OperationsIT {
 			}
 			Thread.sleep(2000);
 		}
-		JsonNode rules = api("/api/v1/rules?type=alert").path("groups");
+		JsonNode rules = prometheus.api("/api/v1/rules?type=alert").path("groups");
 		List<String> loaded = new ArrayList<>();
 		rules.forEach((group) -> group.path("rules").forEach((rule) -> loaded.add(rule.path("name").asString())));
 		Results.of("prometheus-alerts").put("firingPages", paging).put("rules", loaded).write();
@@ -154,24 +155,6 @@ class OperationsIT {
 				"/readyz", "/livez")) {
 			assertThat(Http.get(http, stack.vipUrl(), path).statusCode()).as(path).isEqualTo(404);
 		}
-	}
-
-	/** The data of an API answer. */
-	private static JsonNode api(String path) {
-		JsonNode answer = Http.json(Http.get(http, stack.prometheusUrl(), path));
-		assertThat(answer.path("status").asString()).as(path).isEqualTo("success");
-		return answer.path("data");
-	}
-
-	/** An instant query's answer, one "instance=value" per series. */
-	private static List<String> query(String promql) {
-		List<String> values = new ArrayList<>();
-		String path = "/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8);
-		for (JsonNode series : api(path).path("result")) {
-			values.add(
-					series.path("metric").path("instance").asString("") + "=" + series.path("value").get(1).asString());
-		}
-		return values;
 	}
 
 	private static boolean canConnect(String host, int port) {
