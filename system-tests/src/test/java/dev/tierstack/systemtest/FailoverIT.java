@@ -133,8 +133,8 @@ class FailoverIT {
 		String container = stack.containers(holder).get(0);
 		assertThat(stack.exec(container, "ip", "-4", "-o", "addr").orThrow().out()).contains(stack.vip() + "/32");
 		long[] cliNanos = new long[1];
-		// What the operations plane shows: when Prometheus (scraping the VIP state every
-		// 5 s) first names another holder.
+		// What the operations plane shows: when Prometheus (scraping the VIP state each
+		// second) first names another holder.
 		Prometheus prometheus = new Prometheus(stack, http);
 		AtomicLong prometheusSawNanos = new AtomicLong(Long.MAX_VALUE);
 		Thread watching = Thread.ofVirtual().start(() -> {

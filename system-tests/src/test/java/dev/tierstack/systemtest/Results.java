@@ -110,6 +110,11 @@ final class Results {
 		return Math.round(micros / 100.0) / 10.0;
 	}
 
+	/** Where the figures (and files such as screenshots) of a run go; made if missing. */
+	static Path directory() throws IOException {
+		return Files.createDirectories(Path.of(System.getProperty("tierstack.results", "target/results")));
+	}
+
 	Results put(String name, Object value) {
 		this.figures.put(name, value);
 		return this;
@@ -132,8 +137,7 @@ final class Results {
 		ComposeStack.log(this.scenario + ": "
 				+ JSON.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(this.figures));
 		try {
-			Path dir = Path.of(System.getProperty("tierstack.results", "target/results"));
-			Files.createDirectories(dir);
+			Path dir = directory();
 			Files.writeString(dir.resolve(this.scenario + ".json"), json + "\n");
 			StringBuilder markdown = new StringBuilder(
 					"\n## " + this.scenario + "\n\n| figure | value |\n| --- | --- |\n");
