@@ -1,4 +1,4 @@
-// The live topology: asks Prometheus' query API (same origin) for the nodes' state every
+// The live topology: asks Prometheus' query API (same origin) for the nodes' state twice a
 // second and for their request figures every fifth second (the tiers are scraped every 10 s),
 // then redraws the page. No framework and nothing fetched from elsewhere: the review room
 // may have no internet.
@@ -30,6 +30,8 @@
 	};
 
 	let figures = {};
+	const STATE_EVERY_MS = 500;
+	const FIGURES_EVERY = 10;
 	let tick = 0;
 
 	async function query(promql) {
@@ -43,7 +45,7 @@
 
 	async function refresh() {
 		try {
-			if (tick++ % 5 === 0) {
+			if (tick++ % FIGURES_EVERY === 0) {
 				const names = Object.keys(FIGURES);
 				const answers = await Promise.all(names.map((name) => query(FIGURES[name])));
 				figures = Object.fromEntries(names.map((name, i) => [name, answers[i]]));
@@ -59,7 +61,7 @@
 			freshness.dataset.stale = 'true';
 			freshness.textContent = 'NOT UPDATING: ' + ex.message;
 		}
-		setTimeout(refresh, 1000);
+		setTimeout(refresh, STATE_EVERY_MS);
 	}
 
 	// --- the picture -------------------------------------------------------------------------

@@ -2,6 +2,7 @@ package dev.tierstack.systemtest;
 
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -93,9 +95,15 @@ class FailoverIT {
 
 	private static Rotation rotation;
 
+	/**
+	 * The live topology, open in a browser through the scenarios, as in a review room.
+	 */
+	private static Console console;
+
 	@BeforeAll
-	static void stack(ComposeStack composeStack) {
+	static void stack(ComposeStack composeStack, @TempDir Path browserProfile) {
 		stack = composeStack;
+		console = Console.open(stack, browserProfile);
 		vip = stack.vipUrl();
 		http = Http.client();
 		isbns = Http.isbnsInStock(http, vip, 200);
@@ -117,6 +125,9 @@ class FailoverIT {
 
 	@AfterAll
 	static void memory() {
+		if (console != null) {
+			console.close();
+		}
 		if (stack != null) {
 			Results.of("memory-after-scenarios").put("memory", stack.memory()).write();
 		}
@@ -128,7 +139,7 @@ class FailoverIT {
 
 	@Test
 	@Order(1)
-	void killTheLoadBalancerThatHoldsTheVip() {
+	void killTheLoadBalancerThatHoldsTheVip() throws InterruptedException {
 		String holder = rotation.vipHolder();
 		String container = stack.containers(holder).get(0);
 		assertThat(stack.exec(container, "ip", "-4", "-o", "addr").orThrow().out()).contains(stack.vip() + "/32");
@@ -151,6 +162,9 @@ class FailoverIT {
 				Thread.currentThread().interrupt();
 			}
 		});
+		Console.Watch consoleShowsTheMove = console.watch(
+				(state) -> !holder.equals(state.get("vipHolder")) && !"".equals(state.get("vipHolder")),
+				KILL_AT.plus(MIN_DURATION), "console-vip-moved");
 		SteadyLoad.Run run = new SteadyLoad(http, readMix(), RATE).run(MIN_DURATION, MAX_DURATION, KILL_AT,
 				Duration.ZERO, (event) -> {
 					long before = System.nanoTime();
@@ -172,6 +186,7 @@ class FailoverIT {
 		// -1: not seen while the load ran.
 		long seenAfterMs = (prometheusSawNanos.get() == Long.MAX_VALUE) ? -1
 				: TimeUnit.NANOSECONDS.toMillis(prometheusSawNanos.get() - run.eventNanos());
+		long consoleShowedAfterMs = consoleShowsTheMove.shownAfterMs(run.eventNanos());
 		long recoveredAt = run.eventNanos() + TimeUnit.MILLISECONDS.toNanos(gap);
 		List<SteadyLoad.Outcome> failedAfterRecovery = run.failures()
 			.stream()
@@ -190,6 +205,7 @@ class FailoverIT {
 			.put("failedSentAfterVipBack", failedAfterRecovery.size())
 			.put("prometheusVipHolder", seenByPrometheus)
 			.put("prometheusSawTheMoveWithinMs", seenAfterMs)
+			.put("consoleShowedTheMoveAfterMs", consoleShowedAfterMs)
 			.write();
 
 		// Put the node back: it rejoins as backup and does not take the VIP back (the
@@ -215,21 +231,30 @@ class FailoverIT {
 		SteadyLoad.assertSentAsScheduled(run);
 		assertThat(newHolder).isNotEqualTo(holder);
 		assertThat(gap).as("VIP answers again after (ms)").isBetween(0L, 999L);
+		assertThat(consoleShowedAfterMs).as("the console shows the new holder after (ms)").isBetween(0L, 3000L);
 		assertThat(failedAfterRecovery).as("requests sent after the VIP answered again that failed").isEmpty();
 	}
 
 	@Test
 	@Order(2)
-	void killOneWebReplica() {
+	void killOneWebReplica() throws InterruptedException {
 		String victim = stack.containers("web").get(0);
 		Instant since = Instant.now();
+		long webNodes = stack.containers("web").size();
+		Console.Watch consoleShowsItDown = console.watch(
+				(state) -> ((Map<?, ?>) state.get("webUp")).values()
+					.stream()
+					.allMatch((up) -> ((Number) up).longValue() < webNodes),
+				KILL_AT.plus(MIN_DURATION), "console-web-node-down");
 		SteadyLoad.Run run = new SteadyLoad(http, readMix(), RATE).run(MIN_DURATION, MAX_DURATION, KILL_AT,
 				Duration.ZERO, (event) -> {
 					event.set(System.nanoTime());
 					stack.kill(victim);
 				});
+		long consoleShowedAfterMs = consoleShowsItDown.shownAfterMs(run.eventNanos());
 		Results.of("kill-web-replica", run, RATE)
 			.put("killed", stack.name(victim))
+			.put("consoleShowedItDownAfterMs", consoleShowedAfterMs)
 			.put("loadBalancerEvents", loadBalancerEvents(stack, since))
 			.write();
 
@@ -237,6 +262,7 @@ class FailoverIT {
 		rotation.waitUntilLoadBalancersSeeWebServersUp(2);
 		SteadyLoad.assertSentAsScheduled(run);
 		assertThat(run.failures()).as("failed requests").isEmpty();
+		assertThat(consoleShowedAfterMs).as("the console shows the web node down after (ms)").isBetween(0L, 5000L);
 	}
 
 	@Test
