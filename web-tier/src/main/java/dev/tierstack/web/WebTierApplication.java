@@ -6,6 +6,7 @@ import java.security.Security;
 
 import dev.tierstack.support.NodeProperties;
 import dev.tierstack.support.ProblemErrorReportValve;
+import dev.tierstack.support.ServerTimingFilter;
 import dev.tierstack.support.Tier;
 import dev.tierstack.support.TierHeadersFilter;
 
@@ -46,6 +47,16 @@ public class WebTierApplication {
 	@Bean
 	FilterRegistrationBean<TierHeadersFilter> tierHeadersFilter(NodeProperties node) {
 		return TierHeadersFilter.registration(Tier.WEB, node.name());
+	}
+
+	/**
+	 * {@code Server-Timing} on every response: this node's time ({@code web}), and the
+	 * app tier's, summed over a page's calls or passed on from an {@code /api} answer.
+	 * @return the filter's registration
+	 */
+	@Bean
+	FilterRegistrationBean<ServerTimingFilter> serverTimingFilter() {
+		return ServerTimingFilter.registration(Tier.WEB);
 	}
 
 	/**

@@ -2,6 +2,7 @@ package dev.tierstack.app.system;
 
 import dev.tierstack.support.NodeProperties;
 import dev.tierstack.support.ProblemErrorReportValve;
+import dev.tierstack.support.ServerTimingFilter;
 import dev.tierstack.support.Tier;
 import dev.tierstack.support.TierHeadersFilter;
 import jakarta.servlet.DispatcherType;
@@ -20,9 +21,9 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 
 /**
- * The servlet filters every request passes, in a fixed order: headers first, so that even
- * a rejected body gets them; the error report for what never reaches a controller; and
- * how strictly request bodies are read.
+ * The servlet filters every request passes, in a fixed order: headers first (the node's,
+ * the request id, the time taken), so that even a rejected body gets them; the error
+ * report for what never reaches a controller; and how strictly request bodies are read.
  */
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties({ AppProperties.class, NodeProperties.class })
@@ -31,6 +32,12 @@ class WebConfiguration {
 	@Bean
 	FilterRegistrationBean<TierHeadersFilter> tierHeadersFilter(NodeProperties node) {
 		return TierHeadersFilter.registration(Tier.APP, node.name());
+	}
+
+	/** {@code Server-Timing: app;dur=..., db;dur=...} on every response. */
+	@Bean
+	FilterRegistrationBean<ServerTimingFilter> serverTimingFilter() {
+		return ServerTimingFilter.registration(Tier.APP);
 	}
 
 	/**

@@ -21,6 +21,7 @@ import org.springframework.transaction.CannotCreateTransactionException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.matchesPattern;
 import static org.mockito.ArgumentMatchers.anyInt;
 import static org.mockito.ArgumentMatchers.anyString;
 import static org.mockito.BDDMockito.given;
@@ -79,6 +80,14 @@ class CatalogControllerTest {
 			.andExpect(status().isOk())
 			.andExpect(header().string("X-Request-Id", "abc-123"))
 			.andExpect(jsonPath("$.author").value("Frank Herbert"));
+	}
+
+	@Test
+	void tellsTheTimeItTookInServerTiming() throws Exception {
+		given(this.catalog.get("9781900000017")).willReturn(BOOK);
+		this.mvc.perform(get("/api/books/9781900000017"))
+			.andExpect(status().isOk())
+			.andExpect(header().string("Server-Timing", matchesPattern("app;dur=[0-9]+\\.[0-9]")));
 	}
 
 	@Test

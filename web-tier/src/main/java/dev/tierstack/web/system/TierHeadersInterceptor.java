@@ -2,6 +2,7 @@ package dev.tierstack.web.system;
 
 import java.io.IOException;
 
+import dev.tierstack.support.ServerTimingFilter;
 import dev.tierstack.support.Tier;
 import dev.tierstack.support.TierHeadersFilter;
 import jakarta.servlet.http.HttpServletResponse;
@@ -18,7 +19,8 @@ import org.springframework.web.context.request.ServletRequestAttributes;
 /**
  * Carries the request id to the app tier, and brings back which app node answered: into
  * the {@code X-App-Node} response header and the {@code appNode} request attribute that
- * the page footer shows.
+ * the page footer shows; and the time the app tier took, for the page's
+ * {@code Server-Timing}.
  */
 public class TierHeadersInterceptor implements ClientHttpRequestInterceptor {
 
@@ -30,6 +32,7 @@ public class TierHeadersInterceptor implements ClientHttpRequestInterceptor {
 			request.getHeaders().set(TierHeadersFilter.REQUEST_ID_HEADER, requestId);
 		}
 		ClientHttpResponse response = execution.execute(request, body);
+		ServerTimingFilter.addAll(String.join(",", response.getHeaders().getOrEmpty(ServerTimingFilter.HEADER)));
 		String appNode = response.getHeaders().getFirst(Tier.APP.nodeHeader());
 		if (appNode != null
 				&& RequestContextHolder.getRequestAttributes() instanceof ServletRequestAttributes current) {

@@ -15,6 +15,7 @@ import java.util.List;
 
 import dev.tierstack.app.AppTierApplication;
 import dev.tierstack.db.testsupport.DbTierContainer;
+import dev.tierstack.support.testsupport.ZipkinStandIn;
 import dev.tierstack.web.WebTierApplication;
 import org.flywaydb.core.Flyway;
 
@@ -27,8 +28,8 @@ import static org.awaitility.Awaitility.await;
 /**
  * The three tiers for the end-to-end tests, started once per test JVM: the db-tier image
  * migrated by the schema owner, the app tier in-process as the runtime role, and the web
- * tier in front of it. Tests may stop the app tier; {@link #ensureAppTierRunning()}
- * brings it back on the same port.
+ * tier in front of it, both sending their spans to a stand-in Zipkin. Tests may stop the
+ * app tier; {@link #ensureAppTierRunning()} brings it back on the same port.
  */
 final class RunningStack {
 
@@ -59,6 +60,8 @@ final class RunningStack {
 
 	private final DbTierContainer db;
 
+	private final ZipkinStandIn zipkin = ZipkinStandIn.start();
+
 	private final int appPort;
 
 	private ConfigurableApplicationContext appTier;
@@ -82,7 +85,8 @@ final class RunningStack {
 				"--management.server.port=0", "--tierstack.node.name=" + WEB_NODE,
 				"--tierstack.app-tier.urls=http://127.0.0.1:" + this.appPort,
 				"--tierstack.app-tier.failed-instance-pause=500ms",
-				"--spring.cloud.loadbalancer.health-check.interval=2s");
+				"--spring.cloud.loadbalancer.health-check.interval=2s",
+				"--tierstack.tracing.zipkin-endpoint=" + this.zipkin.endpoint());
 	}
 
 	static synchronized RunningStack get() {
@@ -112,6 +116,10 @@ final class RunningStack {
 
 	String appUrl() {
 		return "http://127.0.0.1:" + this.appPort;
+	}
+
+	ZipkinStandIn zipkin() {
+		return this.zipkin;
 	}
 
 	Connection ownerConnection() throws SQLException {
@@ -172,7 +180,8 @@ final class RunningStack {
 				"--spring.autoconfigure.exclude=" + String.join(",", WEB_TIER_ONLY),
 				"--tierstack.node.name=" + APP_NODE, "--spring.datasource.url=" + this.db.jdbcUrl(),
 				"--spring.datasource.username=" + DbTierContainer.APP_USER,
-				"--spring.datasource.password=" + DbTierContainer.APP_PASSWORD);
+				"--spring.datasource.password=" + DbTierContainer.APP_PASSWORD,
+				"--tierstack.tracing.zipkin-endpoint=" + this.zipkin.endpoint());
 	}
 
 	/**

@@ -6,6 +6,7 @@ import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 
+import org.springframework.boot.micrometer.tracing.test.autoconfigure.AutoConfigureTracing;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 
@@ -15,11 +16,14 @@ import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
  * quick, each far enough from the others that tests tell which applied: 500 ms for an
  * attempt, 1.5 s for a request that may be repeated, 3 s to read; readiness is checked
  * once at start-up (the stand-ins' readiness does not change), so that stopping or
- * hanging a stand-in tests the retry and the balancer, not the health checker.
+ * hanging a stand-in tests the retry and the balancer, not the health checker. Tracing as
+ * in a deployment (Spring Boot's tests leave trace propagation out unless asked), its
+ * spans going nowhere: no Zipkin endpoint is set.
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
 @Documented
+@AutoConfigureTracing
 @SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT,
 		properties = { "tierstack.node.name=web-test", "tierstack.app-tier.connect-timeout=1s",
 				"tierstack.app-tier.read-timeout=3s", "tierstack.app-tier.request-timeout=1500ms",
