@@ -5,8 +5,10 @@ import java.time.Duration;
 import javax.sql.DataSource;
 
 import com.zaxxer.hikari.HikariDataSource;
+import net.ttddyy.observation.boot.autoconfigure.DataSourceObservationBeanPostProcessor;
 
 import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceProperties;
@@ -29,16 +31,24 @@ import org.springframework.jdbc.datasource.LazyConnectionDataSourceProxy;
  * The choice is made when the bean is created, not by a condition on the configuration
  * class: the image's ahead-of-time processed context is built once, without the
  * deployment's environment, and must serve both cases.
+ *
+ * <p>
+ * SQL observations (datasource-micrometer) wrap each pool, not the routing proxy: they
+ * read a new connection's metadata at once, which would make the proxy take a primary
+ * connection before the transaction has said it is read-only. The {@code dataSource} bean
+ * is therefore excluded from their post-processor
+ * ({@code jdbc.excluded-data-source-bean-names}).
  */
 @Configuration(proxyBeanMethods = false)
 class ReadReplicaConfiguration {
 
 	@Bean
-	DataSource dataSource(DataSourceProperties properties, Environment environment) {
+	DataSource dataSource(DataSourceProperties properties, Environment environment,
+			ObjectProvider<DataSourceObservationBeanPostProcessor> observations) {
 		HikariDataSource primary = pool(properties, properties.determineUrl(), "app", environment);
 		String replicaUrl = environment.getProperty("app.db.read-url", "");
 		if (replicaUrl.isBlank()) {
-			return primary;
+			return observed(primary, observations);
 		}
 		HikariDataSource replica = pool(properties, replicaUrl, "app-read", environment);
 		replica.setReadOnly(true);
@@ -48,7 +58,15 @@ class ReadReplicaConfiguration {
 					.toMillis());
 		replica.setMaxLifetime(
 				environment.getProperty("app.db.read-max-lifetime", Duration.class, Duration.ofMinutes(30)).toMillis());
-		return new ReadWriteDataSource(primary, replica);
+		return new ReadWriteDataSource(primary, replica, observed(primary, observations),
+				observed(replica, observations));
+	}
+
+	private static DataSource observed(HikariDataSource pool,
+			ObjectProvider<DataSourceObservationBeanPostProcessor> observations) {
+		DataSourceObservationBeanPostProcessor observation = observations.getIfAvailable();
+		return (observation != null) ? (DataSource) observation.postProcessAfterInitialization(pool, pool.getPoolName())
+				: pool;
 	}
 
 	private static HikariDataSource pool(DataSourceProperties properties, String url, String name,
@@ -69,15 +87,12 @@ class ReadReplicaConfiguration {
 
 		private final HikariDataSource replica;
 
-		ReadWriteDataSource(HikariDataSource primary, HikariDataSource replica) {
-			super(primary);
-			setReadOnlyDataSource(replica);
+		ReadWriteDataSource(HikariDataSource primary, HikariDataSource replica, DataSource primaryTarget,
+				DataSource replicaTarget) {
+			super(primaryTarget);
+			setReadOnlyDataSource(replicaTarget);
 			this.primary = primary;
 			this.replica = replica;
-		}
-
-		DataSource replica() {
-			return this.replica;
 		}
 
 		@Override

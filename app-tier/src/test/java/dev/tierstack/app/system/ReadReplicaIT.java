@@ -1,13 +1,23 @@
 package dev.tierstack.app.system;
 
+import java.util.ArrayList;
+import java.util.List;
+
 import javax.sql.DataSource;
 
 import dev.tierstack.app.JpaIntegrationTest;
 import dev.tierstack.app.catalog.BookRepository;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationHandler;
+import io.micrometer.observation.ObservationRegistry;
 import jakarta.persistence.EntityManager;
+import net.ttddyy.observation.boot.autoconfigure.DataSourceObservationAutoConfiguration;
+import net.ttddyy.observation.tracing.QueryContext;
 import org.junit.jupiter.api.Test;
 
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
+import org.springframework.boot.micrometer.observation.autoconfigure.ObservationAutoConfiguration;
 import org.springframework.context.annotation.Import;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.test.context.TestPropertySource;
@@ -21,10 +31,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Read-only transactions go to the replica, the rest to the primary. The "replica" here
  * is the same database reached through a URL with its own application name, which is
- * enough to tell the two pools apart.
+ * enough to tell the two pools apart. The SQL observations come along, as in the
+ * application: they must not take a connection before the transaction is known to be
+ * read-only.
  */
 @JpaIntegrationTest
 @Import(ReadReplicaConfiguration.class)
+@ImportAutoConfiguration({ ObservationAutoConfiguration.class, DataSourceObservationAutoConfiguration.class })
 @TestPropertySource(properties = "app.db.read-url=${spring.datasource.url}?ApplicationName=tierstack-replica")
 @Transactional(propagation = Propagation.NOT_SUPPORTED)
 class ReadReplicaIT {
@@ -45,6 +58,9 @@ class ReadReplicaIT {
 
 	@Autowired
 	private JdbcClient jdbc;
+
+	@Autowired
+	private ObservationRegistry observations;
 
 	private String applicationNameIn(boolean readOnly) {
 		TransactionTemplate transaction = new TransactionTemplate(this.transactionManager);
@@ -69,6 +85,27 @@ class ReadReplicaIT {
 	@Test
 	void readWriteTransactionsUseThePrimary() {
 		assertThat(applicationNameIn(false)).isNotEqualTo("tierstack-replica");
+	}
+
+	@Test
+	void statementsOnBothPoolsAreObserved() {
+		List<String> pools = new ArrayList<>();
+		this.observations.observationConfig().observationHandler(new ObservationHandler<QueryContext>() {
+
+			@Override
+			public void onStop(QueryContext context) {
+				pools.add(context.getDataSourceName());
+			}
+
+			@Override
+			public boolean supportsContext(Observation.Context context) {
+				return context instanceof QueryContext;
+			}
+
+		});
+		applicationNameIn(true);
+		applicationNameIn(false);
+		assertThat(pools).contains("app-read", "app");
 	}
 
 	@Test
