@@ -283,16 +283,21 @@ YAML
 	} >"$PATRONI_CONFIG"
 }
 
-# PostgreSQL's metrics for Prometheus (Debian's postgres_exporter), on DB_METRICS_ADDR (this
-# member's address on the operations network) only, connected over the local socket as the
-# postgres OS user. Patroni, which the script becomes, is its parent; it is not restarted if it
-# dies, which Prometheus shows as the target down.
-start_metrics_exporter() {
+# Metrics for Prometheus, on DB_METRICS_ADDR (this member's address on the operations network)
+# only: PostgreSQL's from Debian's postgres_exporter, connected over the local socket as the
+# postgres OS user, and, for a Patroni member, Patroni's own /metrics through a forwarder that
+# answers that path alone (patroni-metrics.py; the REST API's other endpoints stay on the
+# members' network). Patroni, which the script becomes, is their parent; they are not
+# restarted if they die, which Prometheus shows as the target down.
+start_metrics_exporters() {
 	[ -n "${DB_METRICS_ADDR:-}" ] || return 0
 	DATA_SOURCE_NAME="host=/var/run/postgresql user=postgres dbname=postgres sslmode=disable" \
 		prometheus-postgres-exporter --web.listen-address="$DB_METRICS_ADDR:9187" \
 		--extend.query-path=/etc/tierstack-db/exporter-queries.yaml \
 		--disable-settings-metrics --log.level=warn &
+	if [ "$DB_MODE" = patroni ]; then
+		patroni-metrics.py "$DB_METRICS_ADDR:9547" "http://$DB_PEER_HOST:8008/metrics" &
+	fi
 }
 
 run_patroni() {
@@ -308,7 +313,7 @@ run_patroni() {
 	export PATRONI_REPLICATION_PASSWORD PATRONI_REWIND_PASSWORD
 	export PATRONI_SUPERUSER_USERNAME=postgres PATRONI_REPLICATION_USERNAME=$DB_REPLICATION_USER \
 		PATRONI_REWIND_USERNAME=$DB_REWIND_USER
-	start_metrics_exporter
+	start_metrics_exporters
 	log "starting Patroni member $DB_MEMBER_NAME of cluster $DB_CLUSTER_NAME (peer address $DB_PEER_HOST, etcd $DB_ETCD_HOSTS); host connections for $DB_OWNER_USER, $DB_APP_USER from: $DB_ALLOWED_NETWORKS"
 	exec patroni "$PATRONI_CONFIG"
 }

@@ -79,7 +79,7 @@ class IsolationIT {
 				// Prometheus, to each tier's metrics on that tier's operations network
 				probe("prometheus", "lb1", "ops", 8404), probe("prometheus", "web", "ops-web", 9080),
 				probe("prometheus", "app", "ops-app", 9081), probe("prometheus", "db1", "ops-db", 9187),
-				probe("prometheus", "etcd1", "ops-db", 2381),
+				probe("prometheus", "db1", "ops-db", 9547), probe("prometheus", "etcd1", "ops-db", 2381),
 				// the web and app tiers' spans to Zipkin
 				probe("web", "zipkin", "ops-web", 9411), probe("app", "zipkin", "ops-app", 9411));
 		List<Probe> cut = List.of(
@@ -102,7 +102,7 @@ class IsolationIT {
 				// Patroni's API stay on the database's own network
 				probe("prometheus", "db1", "dbpeer", 8008), probe("prometheus", "etcd1", "dbpeer", 2379));
 		List<Probe> closed = List.of(probe("prometheus", "etcd1", "ops-db", 2379),
-				probe("prometheus", "etcd1", "ops-db", 2380));
+				probe("prometheus", "etcd1", "ops-db", 2380), probe("prometheus", "db1", "ops-db", 8008));
 		Map<Probe, Reach> reached = run(
 				Stream.of(paths.stream(), cut.stream(), closed.stream()).flatMap((probes) -> probes).toList());
 		Results results = Results.of("isolation");

@@ -23,9 +23,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The operations plane on a healthy stack: Prometheus scrapes every node of every tier
- * over the operations networks, sees which load balancer holds the VIP, has the series
- * its alert rules read, and raises no alert that pages; none of it is reachable through
- * the VIP.
+ * over the operations networks (also after traced requests), sees which load balancer
+ * holds the VIP, has the series its alert rules read, and raises no alert that pages;
+ * none of it is reachable through the VIP.
  */
 @EnabledIfDockerAvailable
 @ExtendWith(StackExtension.class)
@@ -49,10 +49,22 @@ class OperationsIT {
 
 	@Test
 	void prometheusScrapesEveryNodeOfEveryTier() throws InterruptedException {
-		Map<String, Integer> expected = new TreeMap<>(Map.of("lb", 2, "vip", 2, "web", stack.containers("web").size(),
-				"app", stack.containers("app").size(), "postgres", 2, "etcd", 3, "prometheus", 1, "zipkin", 1));
+		Map<String, Integer> expected = new TreeMap<>(
+				Map.of("lb", 2, "vip", 2, "web", stack.containers("web").size(), "app", stack.containers("app").size(),
+						"postgres", 2, "patroni", 2, "etcd", 3, "prometheus", 1, "zipkin", 1));
 		Map<String, Integer> up = Map.of();
 		List<String> errors = List.of();
+		// Traced requests first (sampled: traceparent flags 01): a scrape must still
+		// succeed
+		// once the nodes have timed them.
+		for (int i = 0; i < 5; i++) {
+			Http.send(http,
+					Http.request(stack.vipUrl(), "/")
+						.header("traceparent", "00-" + "%032x".formatted(System.nanoTime()) + "-00f067aa0ba902b7-01")
+						.GET()
+						.build());
+		}
+		Instant traced = Instant.now();
 		Instant deadline = Instant.now().plus(SCRAPES_SETTLE);
 		while (Instant.now().isBefore(deadline)) {
 			JsonNode targets = prometheus.api("/api/v1/targets?state=active").path("activeTargets");
@@ -60,7 +72,8 @@ class OperationsIT {
 			List<String> failing = new ArrayList<>();
 			for (JsonNode target : targets) {
 				String job = target.path("labels").path("job").asString();
-				if ("up".equals(target.path("health").asString())) {
+				if ("up".equals(target.path("health").asString())
+						&& Instant.parse(target.path("lastScrape").asString()).isAfter(traced)) {
 					counted.merge(job, 1, Integer::sum);
 				}
 				else {
@@ -95,6 +108,7 @@ class OperationsIT {
 		expected.put("count(http_server_requests_seconds_bucket{job=\"app\"})", present);
 		expected.put("sum(pg_role_primary)", Set.of("=1"));
 		expected.put("count(pg_stat_replication_pg_wal_lsn_diff{state=\"streaming\"})", Set.of("=1"));
+		expected.put("sum(patroni_primary)", Set.of("=1"));
 		expected.put("sum(etcd_server_is_leader)", Set.of("=1"));
 		Map<String, Set<String>> answers = new LinkedHashMap<>();
 		Instant deadline = Instant.now().plus(SCRAPES_SETTLE);
@@ -148,7 +162,7 @@ class OperationsIT {
 
 	@Test
 	void noMetricsEndpointIsReachableThroughTheVip() {
-		for (int port : List.of(8404, 9080, 9081, 9090, 9187, 2381)) {
+		for (int port : List.of(8404, 9080, 9081, 9090, 9187, 9547, 2381)) {
 			assertThat(canConnect(stack.vip(), port)).as("VIP:" + port).isFalse();
 		}
 		for (String path : List.of("/actuator/prometheus", "/api/actuator/prometheus", "/metrics", "/vip/metrics",
