@@ -1,7 +1,8 @@
 // The live topology: asks Prometheus' query API (same origin) for the nodes' state twice a
 // second and for their request figures every fifth second (the tiers are scraped every 10 s),
-// then redraws the page. No framework and nothing fetched from elsewhere: the review room
-// may have no internet.
+// then redraws the page; asks Zipkin's API (on the same host, port 9411, or the page's
+// ?zipkin= address) for the last sampled requests, with their path and time in each tier.
+// No framework and nothing fetched from elsewhere: the review room may have no internet.
 //
 // Prometheus serves this file through its console template engine (Go's html/template), like
 // the page: the code builds elements with the DOM API, never writes markup in strings and has
@@ -10,9 +11,13 @@
 	'use strict';
 
 	const BASE = location.pathname.replace(/\/consoles\/.*$/, '');
+	const ZIPKIN = new URLSearchParams(location.search).get('zipkin')
+		|| (location.protocol + '//' + location.hostname + ':9411');
+	const RECENT = 8;
 	const WINDOW = '30s';
 	const OWN_PATHS = 'uri!~"/actuator.*|/livez|/readyz"';
 	const STATE = '{__name__=~"tierstack_vip_held|up|pg_up|pg_role_primary|pg_stat_replication_pg_wal_lsn_diff'
+		+ '|tierstack_app_instance_ready'
 		+ '|etcd_server_is_leader|etcd_server_has_leader"}'
 		+ ' or haproxy_server_status{proxy="web"} == 1'
 		+ ' or haproxy_server_current_throttle{proxy="web"} >= 0';
@@ -49,6 +54,7 @@
 				const names = Object.keys(FIGURES);
 				const answers = await Promise.all(names.map((name) => query(FIGURES[name])));
 				figures = Object.fromEntries(names.map((name, i) => [name, answers[i]]));
+				recentRequests();
 			}
 			draw(await query(STATE));
 			const freshness = document.getElementById('freshness');
@@ -117,7 +123,8 @@
 						el('li', {}, el('span', {}, '5xx'), el('span', { class: 'num' }, ratio(errors, requests))),
 						el('li', {}, el('span', {}, 'p99'), el('span', { class: 'num' }, millis(figure('p99', { job, instance }))))));
 				if (job === 'web') {
-					box.append(el('h3', {}, '→ app nodes'), el('ul', {}, ...appCalls(instance)));
+					box.append(el('h3', {}, '→ app nodes'),
+						el('ul', {}, ...appCalls(instance, series('tierstack_app_instance_ready'))));
 				}
 				return box;
 			}));
@@ -152,25 +159,97 @@
 			el('span', { class: 'num' }, rate(figure('lbServers', { instance: lb, server: slot.server }))));
 	}
 
-	// What one web node sent to each app address: the instance list its balancer health-checks
-	// is not exported, so this is the traffic, not the list.
-	function appCalls(web) {
+	// One web node's view of the app nodes: whether its balancer may send them requests (its
+	// health-checked list, less the nodes it paused after a failure), and what it sent them.
+	function appCalls(web, ready) {
 		const byApp = {};
+		const app = (address) => byApp[address] || (byApp[address] = { total: 0, failed: 0, ready: undefined });
+		for (const s of ready) {
+			if (s.labels.instance === web) {
+				app(s.labels.app.replace(/:\d+$/, '')).ready = (s.value === 1);
+			}
+		}
 		for (const s of figures.calls || []) {
 			if (s.labels.instance === web && s.value > 0) {
-				const app = byApp[s.labels.client_name] || (byApp[s.labels.client_name] = { total: 0, failed: 0 });
-				app.total += s.value;
+				const called = app(s.labels.client_name);
+				called.total += s.value;
 				if (s.labels.outcome === 'SERVER_ERROR' || s.labels.outcome === 'UNKNOWN') {
-					app.failed += s.value;
+					called.failed += s.value;
 				}
 			}
 		}
 		const apps = Object.keys(byApp).sort(byNumber);
 		if (!apps.length) {
-			return [el('li', { class: 'note' }, 'no calls in the last ' + WINDOW)];
+			return [el('li', { class: 'note' }, 'no requests yet')];
 		}
-		return apps.map((app) => el('li', { 'data-app': app, 'data-state': byApp[app].failed ? 'DOWN' : 'UP' },
-			el('span', {}, app), el('span', { class: 'num' }, rate(byApp[app].total) + ' · ' + ratio(byApp[app].failed, byApp[app].total) + ' failed')));
+		return apps.map((address) => {
+			const called = byApp[address];
+			const listed = (called.ready === undefined) ? '' : called.ready ? 'READY' : 'OUT';
+			return el('li', { 'data-app': address, 'data-ready': String(called.ready === true),
+				'data-state': (called.ready === false || called.failed) ? 'DOWN' : 'UP' },
+			el('span', {}, address), el('span', {}, listed),
+			el('span', { class: 'num' }, rate(called.total) + ' · ' + ratio(called.failed, called.total) + ' failed'));
+		});
+	}
+
+	// --- recent requests, from their traces ----------------------------------------------------
+
+	async function recentRequests() {
+		const shown = document.getElementById('recent');
+		try {
+			const response = await fetch(ZIPKIN + '/api/v2/traces?serviceName=web-tier&lookback=300000&limit=' + RECENT,
+				{ cache: 'no-store' });
+			if (!response.ok) {
+				throw new Error('HTTP ' + response.status);
+			}
+			const requests = (await response.json()).map(request).filter((r) => r)
+				.sort((a, b) => b.at - a.at).slice(0, RECENT);
+			shown.dataset.zipkin = 'true';
+			shown.replaceChildren(...(requests.length ? requests.map(requestRow)
+				: [el('tr', {}, el('td', { class: 'note', colspan: '8' }, 'no sampled request in the last 5 minutes'))]));
+		}
+		catch (ex) {
+			shown.dataset.zipkin = 'false';
+			shown.replaceChildren(el('tr', {}, el('td', { class: 'bad', colspan: '8' }, 'Zipkin (' + ZIPKIN + '): ' + ex.message)));
+		}
+	}
+
+	// One trace as the request it followed: the web tier's server span is its top; the app
+	// tier's server spans and their SQL statements (tagged jdbc.query[0]) are its hops.
+	function request(spans) {
+		const service = (span) => (span.localEndpoint || {}).serviceName;
+		const address = (span) => (span.localEndpoint || {}).ipv4 || '?';
+		// Its parent, when there is one, is the client's (a traceparent it sent), not in the trace.
+		const root = spans.find((s) => service(s) === 'web-tier' && s.kind === 'SERVER');
+		if (!root) {
+			return null;
+		}
+		const app = spans.filter((s) => service(s) === 'app-tier' && s.kind === 'SERVER');
+		const sql = spans.filter((s) => service(s) === 'app-tier' && s.tags && s.tags['jdbc.query[0]']);
+		const total = (list) => list.length ? list.reduce((sum, s) => sum + (s.duration || 0), 0) / 1000 : NaN;
+		const tags = root.tags || {};
+		return {
+			at: root.timestamp / 1000,
+			id: tags['request.id'] || '',
+			what: (tags.method || '') + ' ' + (tags['http.url'] || tags.uri || root.name),
+			status: tags.status || '',
+			web: address(root),
+			apps: [...new Set(app.map(address))].join(' '),
+			pools: [...new Set(sql.map((s) => s.tags['jdbc.datasource.name'] || '?'))].join(' '),
+			webMs: (root.duration || 0) / 1000,
+			appMs: total(app),
+			dbMs: total(sql),
+		};
+	}
+
+	function requestRow(r) {
+		const ms = (value) => Number.isFinite(value) ? value.toFixed(1) + ' ms' : '–';
+		return el('tr', { 'data-request-id': r.id, 'data-web-ms': String(r.webMs), 'data-app-ms': String(r.appMs),
+			'data-db-ms': String(r.dbMs), 'data-state': (r.status.startsWith('5') ? 'DOWN' : 'UP') },
+		el('td', {}, new Date(r.at).toLocaleTimeString()), el('td', {}, r.what), el('td', {}, r.status),
+		el('td', {}, 'web ' + r.web + ' → app ' + (r.apps || '–') + ' → db ' + (r.pools || '–')),
+		el('td', { class: 'num' }, ms(r.webMs)), el('td', { class: 'num' }, ms(r.appMs)),
+		el('td', { class: 'num' }, ms(r.dbMs)), el('td', { class: 'note' }, r.id));
 	}
 
 	// --- helpers -----------------------------------------------------------------------------

@@ -2,6 +2,8 @@ package dev.tierstack.systemtest;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -49,7 +51,12 @@ final class Console implements AutoCloseable {
 			  holders: all('[data-lb][data-holder="true"]').map((e) => e.dataset.lb),
 			  webUp: Object.fromEntries(all('[data-lb]').map((e) => [e.dataset.lb,
 			    e.querySelectorAll('li[data-server^="web-"][data-state="UP"]').length])),
-			  roles: all('[data-db]').map((e) => e.dataset.db + '=' + e.dataset.role).sort()
+			  roles: all('[data-db]').map((e) => e.dataset.db + '=' + e.dataset.role).sort(),
+			  appsReady: Object.fromEntries(all('#web [data-instance][data-state="UP"]').map((e) => [e.dataset.instance,
+			    e.querySelectorAll('li[data-app][data-ready="true"]').length])),
+			  zipkin: document.getElementById('recent').dataset.zipkin || '',
+			  recent: all('#recent tr[data-request-id]').map((e) => ({ id: e.dataset.requestId,
+			    web: e.dataset.webMs, app: e.dataset.appMs, db: e.dataset.dbMs }))
 			};
 			""";
 
@@ -83,7 +90,11 @@ final class Console implements AutoCloseable {
 			.build();
 		WebDriver browser = new ChromeDriver(service, options);
 		browser.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(30));
-		browser.get(stack.prometheusUrl() + "/consoles/topology.html");
+		// Zipkin is not on Prometheus' address here (the page's default, right for the
+		// host's
+		// loopback), but on its own address on the operations network.
+		browser.get(stack.prometheusUrl() + "/consoles/topology.html?zipkin="
+				+ URLEncoder.encode(stack.zipkinUrl(), StandardCharsets.UTF_8));
 		return new Console(browser);
 	}
 

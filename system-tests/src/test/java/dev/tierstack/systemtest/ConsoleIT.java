@@ -1,10 +1,17 @@
 package dev.tierstack.systemtest;
 
 import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
 
 import dev.tierstack.db.testsupport.EnabledIfDockerAvailable;
 import org.junit.jupiter.api.AfterAll;
@@ -21,8 +28,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code ops/prometheus/consoles}) in a real browser (Debian's Chromium, headless) on a
  * healthy stack: it shows the load balancer that answers on the VIP as the holder, every
  * web node UP in both load balancers, one database primary and one replica, and keeps
- * updating without a reload. The test reads the page's ids and data attributes, not its
- * pixels; the screenshot is for people.
+ * updating without a reload; each web node's view of the app nodes; the last sampled
+ * requests, with their path and time in each tier, from Zipkin. The test reads the page's
+ * ids and data attributes, not its pixels; the screenshot is for people.
  */
 @EnabledIfDockerAvailable
 @ExtendWith(StackExtension.class)
@@ -80,6 +88,64 @@ class ConsoleIT {
 		Map<String, Object> later = console.await((state) -> !firstUpdate.equals(state.get("updated")),
 				Duration.ofSeconds(5));
 		assertThat(later.get("updated")).as("the page redraws without a reload").isNotEqualTo(firstUpdate);
+	}
+
+	@Test
+	void showsEachWebNodesViewOfTheAppNodesAndTheRecentRequestsWithTheirTimeInEachTier() {
+		int appNodes = stack.containers("app").size();
+		List<String> isbns = Http.isbnsInStock(http, stack.vipUrl(), 1);
+		HexFormat hex = HexFormat.of();
+		SecureRandom random = new SecureRandom();
+		Set<String> requestIds = new HashSet<>();
+		// Enough requests for each web node to have chosen an app node; the first few
+		// sampled
+		// (traceparent flags 01), whatever share the stack samples.
+		for (int i = 0; i < 20; i++) {
+			HttpRequest.Builder request = Http.request(stack.vipUrl(), "/books/" + isbns.get(0));
+			if (i < 3) {
+				request.header("traceparent", "00-" + hex.formatHex(random.generateSeed(16)) + "-"
+						+ hex.formatHex(random.generateSeed(8)) + "-01");
+			}
+			HttpResponse<String> page = Http.send(http, request.GET().build());
+			assertThat(page.statusCode()).isEqualTo(200);
+			if (i < 3) {
+				requestIds.add(page.headers().firstValue("X-Request-Id").orElseThrow());
+			}
+		}
+		Predicate<Map<String, Object>> allAppNodesReady = (state) -> {
+			Map<?, ?> ready = (Map<?, ?>) state.get("appsReady");
+			return ready.size() == stack.containers("web").size()
+					&& ready.values().stream().allMatch((count) -> ((Number) count).intValue() == appNodes);
+		};
+		Map<String, Object> shown = console
+			.await((state) -> allAppNodesReady.test(state) && !traced(state, requestIds).isEmpty(), SETTLES);
+		Path screenshot = console.screenshot("console-recent-requests");
+		List<Map<?, ?>> traced = traced(shown, requestIds);
+		Results.of("console-recent-requests")
+			.put("appsReady", shown.get("appsReady"))
+			.put("recent", shown.get("recent"))
+			.put("requestIds", requestIds)
+			.put("screenshot", screenshot.toString())
+			.write();
+		assertThat(allAppNodesReady.test(shown)).as("app nodes ready per web node: " + shown.get("appsReady")).isTrue();
+		assertThat(shown.get("zipkin")).as("Zipkin answered the page").isEqualTo("true");
+		assertThat(traced).as("our sampled requests among the recent ones: " + shown.get("recent")).isNotEmpty();
+		assertThat(traced).allSatisfy((row) -> {
+			double web = Double.parseDouble((String) row.get("web"));
+			double app = Double.parseDouble((String) row.get("app"));
+			double db = Double.parseDouble((String) row.get("db"));
+			assertThat(db).as("db time").isPositive();
+			assertThat(app).as("app time, which includes its SQL").isGreaterThanOrEqualTo(db);
+			assertThat(web).as("web time, which includes the app's").isGreaterThanOrEqualTo(app);
+		});
+	}
+
+	/** The rows of the recent requests that are among the given ones. */
+	private static List<Map<?, ?>> traced(Map<String, Object> state, Set<String> requestIds) {
+		return ((List<?>) state.get("recent")).stream()
+			.<Map<?, ?>>map((row) -> (Map<?, ?>) row)
+			.filter((row) -> requestIds.contains(row.get("id")))
+			.toList();
 	}
 
 }

@@ -2,9 +2,11 @@ package dev.tierstack.web.apptier;
 
 import java.util.function.BiFunction;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.cloud.client.DefaultServiceInstance;
 import org.springframework.cloud.client.ServiceInstance;
 import org.springframework.cloud.loadbalancer.core.HealthCheckServiceInstanceListSupplier;
@@ -41,11 +43,21 @@ public class AppTierInstances {
 			.build(context);
 	}
 
+	/**
+	 * The choice among the instances, with its view of them in the application's metrics
+	 * (this child context has no meter binding of its own).
+	 * @param readyInstances the ready instances
+	 * @param properties the app tier's settings
+	 * @param meters the application's meter registry, when it has one
+	 * @return the load balancer
+	 */
 	@Bean
 	FewestInFlightLoadBalancer fewestInFlightLoadBalancer(ServiceInstanceListSupplier readyInstances,
-			AppTierProperties properties) {
-		return new FewestInFlightLoadBalancer(readyInstances, new SlowStart(properties.slowStart()),
-				properties.failedInstancePause());
+			AppTierProperties properties, ObjectProvider<MeterRegistry> meters) {
+		FewestInFlightLoadBalancer balancer = new FewestInFlightLoadBalancer(readyInstances,
+				new SlowStart(properties.slowStart()), properties.failedInstancePause());
+		meters.ifAvailable(balancer::bindTo);
+		return balancer;
 	}
 
 	static ServiceInstance[] fixed(AppTierProperties properties) {

@@ -14,6 +14,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import org.apache.hc.client5.http.ConnectTimeoutException;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
@@ -37,9 +40,15 @@ import org.springframework.cloud.loadbalancer.core.ServiceInstanceListSupplier;
  * round robin; a slow node gets fewer new requests until it catches up (HAProxy's
  * {@code leastconn}, one tier down). As a {@link LoadBalancerLifecycle} it sees every
  * request start and end, whichever client (the {@code /api} route, the pages) sent it.
+ *
+ * <p>
+ * As a {@link MeterBinder} it shows this web node's view of the app tier: for each app
+ * instance it has listed, {@code tierstack_app_instance_ready} is 1 while a request could
+ * go there (in the last list of ready instances, not paused) and 0 otherwise, as of the
+ * last choice it made.
  */
-public class FewestInFlightLoadBalancer
-		implements ReactorServiceInstanceLoadBalancer, LoadBalancerLifecycle<Object, Object, ServiceInstance> {
+public class FewestInFlightLoadBalancer implements ReactorServiceInstanceLoadBalancer,
+		LoadBalancerLifecycle<Object, Object, ServiceInstance>, MeterBinder {
 
 	/**
 	 * The instances (see {@link #key}) the current request has tried, bound by a client
@@ -60,6 +69,12 @@ public class FewestInFlightLoadBalancer
 	private final Map<String, Long> pausedUntil = new ConcurrentHashMap<>();
 
 	private final AtomicInteger turn = new AtomicInteger();
+
+	private volatile List<ServiceInstance> lastListed = List.of();
+
+	private final Set<String> shown = ConcurrentHashMap.newKeySet();
+
+	private volatile @Nullable MeterRegistry meters;
 
 	FewestInFlightLoadBalancer(ServiceInstanceListSupplier instances, SlowStart slowStart, Duration failedPause) {
 		this(instances, slowStart, failedPause, System::nanoTime);
@@ -130,6 +145,8 @@ public class FewestInFlightLoadBalancer
 
 	Response<ServiceInstance> choose(List<ServiceInstance> all, Set<String> tried) {
 		this.slowStart.track(all);
+		this.lastListed = all;
+		all.forEach(this::show);
 		List<ServiceInstance> untried = all.stream().filter((instance) -> !tried.contains(key(instance))).toList();
 		long now = this.nanoClock.getAsLong();
 		this.pausedUntil.values().removeIf((until) -> until - now < 0);
@@ -149,6 +166,36 @@ public class FewestInFlightLoadBalancer
 	// instance, one neither tried nor paused.
 	boolean anyLeftToRetry(List<ServiceInstance> all, Set<String> tried) {
 		return all.stream().anyMatch((instance) -> !tried.contains(key(instance)) && !isPaused(instance));
+	}
+
+	@Override
+	public void bindTo(MeterRegistry registry) {
+		this.meters = registry;
+		this.lastListed.forEach(this::show);
+	}
+
+	private void show(ServiceInstance instance) {
+		MeterRegistry registry = this.meters;
+		String key = key(instance);
+		if (registry != null && !this.shown.contains(key) && this.shown.add(key)) {
+			Gauge.builder("tierstack.app.instance.ready", this, (balancer) -> balancer.isReady(key) ? 1 : 0)
+				.description("1 while this web node may send a request to the app instance: listed as ready by "
+						+ "its health checks and not paused after a failure, as of its last choice")
+				.tag("app", key)
+				.register(registry);
+		}
+	}
+
+	/**
+	 * Whether a request could go to an instance: it was in the last list of ready
+	 * instances and is not paused.
+	 * @param key the instance's {@link #key}
+	 * @return whether it is ready
+	 */
+	boolean isReady(String key) {
+		Long until = this.pausedUntil.get(key);
+		boolean paused = until != null && until - this.nanoClock.getAsLong() > 0;
+		return !paused && this.lastListed.stream().anyMatch((instance) -> key(instance).equals(key));
 	}
 
 	private boolean isPaused(ServiceInstance instance) {

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.hc.core5.http.ConnectionRequestTimeoutException;
 import org.junit.jupiter.api.Test;
 
@@ -167,6 +168,29 @@ class FewestInFlightLoadBalancerTests {
 		}
 		Set<String> tried = new HashSet<>(Set.of(FewestInFlightLoadBalancer.key(this.a)));
 		assertThat(eased.choose(List.of(this.a, this.b), tried).getServer()).isEqualTo(this.b);
+	}
+
+	@Test
+	void itsViewOfTheInstancesIsAGaugeEach() {
+		SimpleMeterRegistry registry = new SimpleMeterRegistry();
+		this.balancer.bindTo(registry);
+		choose(new HashSet<>());
+		assertThat(ready(registry)).containsExactly(1.0, 1.0, 1.0);
+		started(this.a);
+		finished(this.a, new ConnectException("refused"));
+		this.balancer.choose(List.of(this.a, this.b), new HashSet<>());
+		assertThat(ready(registry)).as("a paused, c no longer listed").containsExactly(0.0, 1.0, 0.0);
+		this.now.addAndGet(PAUSE.toNanos() + 1);
+		assertThat(ready(registry)).as("a's pause is over").containsExactly(1.0, 1.0, 0.0);
+	}
+
+	private List<Double> ready(SimpleMeterRegistry registry) {
+		return this.all.stream()
+			.map((instance) -> registry.get("tierstack.app.instance.ready")
+				.tag("app", instance.getHost() + ":8081")
+				.gauge()
+				.value())
+			.toList();
 	}
 
 	@Test
