@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -215,6 +216,14 @@ class DatabaseFailoverIT {
 	@Order(3)
 	void theOldPrimaryRejoinsAsAReplica() {
 		assertThat(killedPrimary).as("the primary killed by the scenario before").isNotNull();
+		// The member has been down since that scenario: the on-call engineer is paged for
+		// it,
+		// by both of its exporters.
+		Prometheus prometheus = new Prometheus(stack, http);
+		Set<String> paged = await("NodeDown firing for " + killedPrimary).atMost(Duration.ofSeconds(40))
+			.pollInterval(Duration.ofSeconds(1))
+			.until(() -> prometheus.firing("NodeDown", killedPrimary),
+					(jobs) -> jobs.containsAll(Set.of("patroni", "postgres")));
 		String container = database.container(killedPrimary);
 		long[] lagZeroMs = new long[1];
 		SteadyLoad.Run run = new SteadyLoad(http, reads(), RATE).run(Duration.ofSeconds(10), MAX_DURATION,
@@ -229,6 +238,7 @@ class DatabaseFailoverIT {
 				Pattern.compile("rewind|timeline", Pattern.CASE_INSENSITIVE));
 		Results.of("db-old-primary-rejoins", run, RATE)
 			.put("member", killedPrimary)
+			.put("nodeDownFiringForJobs", paged)
 			.put("startToStreamingWithoutLagMs", lagZeroMs[0])
 			.put("members", members.toString())
 			.put("rewindLogLines", rewind)

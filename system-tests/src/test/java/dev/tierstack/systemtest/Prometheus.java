@@ -5,6 +5,8 @@ import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 import tools.jackson.databind.JsonNode;
 
@@ -38,6 +40,24 @@ final class Prometheus {
 					series.path("metric").path("instance").asString("") + "=" + series.path("value").get(1).asString());
 		}
 		return values;
+	}
+
+	/**
+	 * The jobs for which an alert fires on an instance.
+	 * @param alert the alert's name
+	 * @param instance the instance label
+	 * @return the job labels of the firing alerts
+	 */
+	Set<String> firing(String alert, String instance) {
+		Set<String> jobs = new TreeSet<>();
+		for (JsonNode firing : api("/api/v1/alerts").path("alerts")) {
+			JsonNode labels = firing.path("labels");
+			if ("firing".equals(firing.path("state").asString()) && alert.equals(labels.path("alertname").asString())
+					&& instance.equals(labels.path("instance").asString())) {
+				jobs.add(labels.path("job").asString());
+			}
+		}
+		return jobs;
 	}
 
 	/** The load balancer that holds the VIP as its last scrape says, or "" when none. */
