@@ -58,6 +58,27 @@ class ManagementPortTests extends StandIns {
 	}
 
 	@Test
+	void scrapesInPrometheusOwnFormatCarryNoExemplarsEvenForTracedRequests() throws Exception {
+		// Sampled (traceparent flags 01): its timings would carry its trace id as an
+		// exemplar,
+		// which Prometheus 2.42 refuses on a histogram's _count, failing the whole
+		// scrape.
+		HttpResponse<String> page = this.http
+			.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + "/"))
+				.header("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+				.build(), BodyHandlers.ofString());
+		assertThat(page.statusCode()).isEqualTo(200);
+
+		HttpResponse<String> metrics = this.http
+			.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.managementPort + "/actuator/prometheus"))
+				.header("Accept", "application/openmetrics-text; version=1.0.0; charset=utf-8")
+				.build(), BodyHandlers.ofString());
+		assertThat(metrics.headers().firstValue("Content-Type"))
+			.hasValueSatisfying((type) -> assertThat(type).startsWith("application/openmetrics-text"));
+		assertThat(metrics.body().lines().filter((line) -> line.contains(" # {")).toList()).as("exemplars").isEmpty();
+	}
+
+	@Test
 	void theMainPortHasTheProbesAndNoOtherActuatorEndpoint() throws Exception {
 		for (String probe : new String[] { "/readyz", "/livez" }) {
 			HttpResponse<String> response = get(this.port, probe);
