@@ -4,10 +4,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -94,17 +92,13 @@ class ConsoleIT {
 	void showsEachWebNodesViewOfTheAppNodesAndTheRecentRequestsWithTheirTimeInEachTier() {
 		int appNodes = stack.containers("app").size();
 		List<String> isbns = Http.isbnsInStock(http, stack.vipUrl(), 1);
-		HexFormat hex = HexFormat.of();
-		SecureRandom random = new SecureRandom();
 		Set<String> requestIds = new HashSet<>();
 		// Enough requests for each web node to have chosen an app node; the first few
-		// sampled
-		// (traceparent flags 01), whatever share the stack samples.
+		// sampled, whatever share the stack samples.
 		for (int i = 0; i < 20; i++) {
 			HttpRequest.Builder request = Http.request(stack.vipUrl(), "/books/" + isbns.get(0));
 			if (i < 3) {
-				request.header("traceparent", "00-" + hex.formatHex(random.generateSeed(16)) + "-"
-						+ hex.formatHex(random.generateSeed(8)) + "-01");
+				request.header("traceparent", Http.sampledTraceparent(Http.newTraceId()));
 			}
 			HttpResponse<String> page = Http.send(http, request.GET().build());
 			assertThat(page.statusCode()).isEqualTo(200);

@@ -11,10 +11,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.SecureRandom;
 import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 
 import javax.net.ssl.SSLContext;
@@ -34,6 +36,8 @@ final class Http {
 	static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
 
 	static final JsonMapper JSON = JsonMapper.builder().build();
+
+	private static final SecureRandom RANDOM = new SecureRandom();
 
 	private Http() {
 	}
@@ -76,6 +80,25 @@ final class Http {
 		catch (GeneralSecurityException ex) {
 			throw new IllegalStateException(ex);
 		}
+	}
+
+	/** A new W3C trace id: 16 random bytes in hex. */
+	static String newTraceId() {
+		return randomHex(16);
+	}
+
+	/**
+	 * A W3C {@code traceparent} for a new span of a trace, sampled (flags 01): the stack
+	 * traces the request whatever share of requests it samples.
+	 */
+	static String sampledTraceparent(String traceId) {
+		return "00-" + traceId + "-" + randomHex(8) + "-01";
+	}
+
+	private static String randomHex(int bytes) {
+		byte[] random = new byte[bytes];
+		RANDOM.nextBytes(random);
+		return HexFormat.of().formatHex(random);
 	}
 
 	static HttpRequest.Builder request(String base, String path) {

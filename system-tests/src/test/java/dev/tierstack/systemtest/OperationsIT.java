@@ -54,13 +54,12 @@ class OperationsIT {
 						"postgres", 2, "patroni", 2, "etcd", 3, "prometheus", 1, "zipkin", 1));
 		Map<String, Integer> up = Map.of();
 		List<String> errors = List.of();
-		// Traced requests first (sampled: traceparent flags 01): a scrape must still
-		// succeed
-		// once the nodes have timed them.
+		// Traced requests first: a scrape must still succeed once the nodes have timed
+		// them.
 		for (int i = 0; i < 5; i++) {
 			Http.send(http,
 					Http.request(stack.vipUrl(), "/")
-						.header("traceparent", "00-" + "%032x".formatted(System.nanoTime()) + "-00f067aa0ba902b7-01")
+						.header("traceparent", Http.sampledTraceparent(Http.newTraceId()))
 						.GET()
 						.build());
 		}

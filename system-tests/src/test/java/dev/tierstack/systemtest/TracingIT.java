@@ -4,11 +4,9 @@ import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 
 import dev.tierstack.db.testsupport.EnabledIfDockerAvailable;
@@ -47,11 +45,8 @@ class TracingIT {
 	@Test
 	void aBookPagesTraceHasSpansFromEachTierAndTheSqlAllTaggedWithTheRequestId() throws InterruptedException {
 		String isbn = Http.isbnsInStock(http, stack.vipUrl(), 1).get(0);
-		HexFormat hex = HexFormat.of();
-		SecureRandom random = new SecureRandom();
-		String traceId = hex.formatHex(random.generateSeed(16));
-		// Sampled (flags 01): traced whatever share of requests the stack samples.
-		String traceparent = "00-" + traceId + "-" + hex.formatHex(random.generateSeed(8)) + "-01";
+		String traceId = Http.newTraceId();
+		String traceparent = Http.sampledTraceparent(traceId);
 		HttpResponse<String> page = Http.send(http,
 				Http.request(stack.vipUrl(), "/books/" + isbn).header("traceparent", traceparent).GET().build());
 		assertThat(page.statusCode()).isEqualTo(200);

@@ -177,7 +177,7 @@ public class FewestInFlightLoadBalancer implements ReactorServiceInstanceLoadBal
 	private void show(ServiceInstance instance) {
 		MeterRegistry registry = this.meters;
 		String key = key(instance);
-		if (registry != null && !this.shown.contains(key) && this.shown.add(key)) {
+		if (registry != null && this.shown.add(key)) {
 			Gauge.builder("tierstack.app.instance.ready", this, (balancer) -> balancer.isReady(key) ? 1 : 0)
 				.description("1 while this web node may send a request to the app instance: listed as ready by "
 						+ "its health checks and not paused after a failure, as of its last choice")
