@@ -42,20 +42,23 @@ public class TierHeadersFilter extends OncePerRequestFilter {
 
 	private final String nodeName;
 
-	public TierHeadersFilter(Tier tier, String nodeName) {
+	private final String version;
+
+	public TierHeadersFilter(Tier tier, NodeProperties node) {
 		this.tier = tier;
-		this.nodeName = nodeName;
+		this.nodeName = node.name();
+		this.version = node.version();
 	}
 
 	/**
 	 * The filter, registered ahead of every other one.
 	 * @param tier the tier this node belongs to
-	 * @param nodeName the name of this node
+	 * @param node this node
 	 * @return the registration to declare as a bean
 	 */
-	public static FilterRegistrationBean<TierHeadersFilter> registration(Tier tier, String nodeName) {
+	public static FilterRegistrationBean<TierHeadersFilter> registration(Tier tier, NodeProperties node) {
 		FilterRegistrationBean<TierHeadersFilter> registration = new FilterRegistrationBean<>(
-				new TierHeadersFilter(tier, nodeName));
+				new TierHeadersFilter(tier, node));
 		registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
 		registration.setDispatcherTypes(DispatcherType.REQUEST, DispatcherType.ASYNC, DispatcherType.ERROR);
 		return registration;
@@ -74,6 +77,7 @@ public class TierHeadersFilter extends OncePerRequestFilter {
 		request.setAttribute(this.tier.nodeAttribute(), this.nodeName);
 		response.setHeader(REQUEST_ID_HEADER, requestId);
 		response.setHeader(this.tier.nodeHeader(), this.nodeName);
+		response.setHeader(this.tier.versionHeader(), this.version);
 		MDC.put(REQUEST_ID_MDC_KEY, requestId);
 		try {
 			chain.doFilter(request, response);

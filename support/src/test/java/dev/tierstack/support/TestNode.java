@@ -46,7 +46,7 @@ class TestNode {
 
 	@Bean
 	FilterRegistrationBean<TierHeadersFilter> tierHeadersFilter() {
-		return TierHeadersFilter.registration(Tier.APP, "app-1");
+		return TierHeadersFilter.registration(Tier.APP, new NodeProperties("app-1", "v7"));
 	}
 
 	@Bean

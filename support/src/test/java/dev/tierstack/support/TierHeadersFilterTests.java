@@ -28,8 +28,9 @@ class TierHeadersFilterTests {
 		MockHttpServletRequest request = new MockHttpServletRequest("GET", "/api/books");
 		request.addHeader("X-Request-Id", "lb1:0a1b2c.42");
 		MockHttpServletResponse response = new MockHttpServletResponse();
-		new TierHeadersFilter(Tier.APP, "app-1").doFilter(request, response, this.chain);
+		new TierHeadersFilter(Tier.APP, new NodeProperties("app-1", "v2")).doFilter(request, response, this.chain);
 		assertThat(response.getHeader("X-App-Node")).isEqualTo("app-1");
+		assertThat(response.getHeader("X-App-Version")).isEqualTo("v2");
 		assertThat(response.getHeader("X-Web-Node")).isNull();
 		assertThat(response.getHeader("X-Request-Id")).isEqualTo("lb1:0a1b2c.42");
 		assertThat(this.loggedIds).containsExactly("lb1:0a1b2c.42");
@@ -40,8 +41,9 @@ class TierHeadersFilterTests {
 	void namesTheWebNodeInItsHeaderAndForThePages() throws Exception {
 		MockHttpServletRequest request = new MockHttpServletRequest("GET", "/");
 		MockHttpServletResponse response = new MockHttpServletResponse();
-		new TierHeadersFilter(Tier.WEB, "web-1").doFilter(request, response, this.chain);
+		new TierHeadersFilter(Tier.WEB, new NodeProperties("web-1", null)).doFilter(request, response, this.chain);
 		assertThat(response.getHeader("X-Web-Node")).isEqualTo("web-1");
+		assertThat(response.getHeader("X-Web-Version")).as("a node without a version").isEqualTo("dev");
 		assertThat(request.getAttribute("webNode")).isEqualTo("web-1");
 		assertThat(response.getHeader("X-Request-Id")).matches("[0-9a-f-]{36}");
 	}
@@ -56,14 +58,14 @@ class TierHeadersFilterTests {
 		MockHttpServletRequest request = new MockHttpServletRequest("GET", "/");
 		request.addHeader("X-Request-Id", unacceptable);
 		MockHttpServletResponse response = new MockHttpServletResponse();
-		new TierHeadersFilter(Tier.APP, "app-1").doFilter(request, response, this.chain);
+		new TierHeadersFilter(Tier.APP, new NodeProperties("app-1", "v2")).doFilter(request, response, this.chain);
 		assertThat(response.getHeader("X-Request-Id")).matches("[0-9a-f-]{36}");
 		assertThat(this.loggedIds).containsExactly(response.getHeader("X-Request-Id"));
 	}
 
 	@Test
 	void theErrorDispatchOfARequestLogsUnderTheSameId() throws Exception {
-		TierHeadersFilter filter = new TierHeadersFilter(Tier.WEB, "web-1");
+		TierHeadersFilter filter = new TierHeadersFilter(Tier.WEB, new NodeProperties("web-1", null));
 		MockHttpServletRequest request = new MockHttpServletRequest("GET", "/broken");
 		MockHttpServletResponse response = new MockHttpServletResponse();
 		filter.doFilter(request, response, this.chain);

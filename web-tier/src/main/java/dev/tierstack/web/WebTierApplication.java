@@ -50,7 +50,7 @@ public class WebTierApplication {
 	 */
 	@Bean
 	FilterRegistrationBean<TierHeadersFilter> tierHeadersFilter(NodeProperties node) {
-		return TierHeadersFilter.registration(Tier.WEB, node.name());
+		return TierHeadersFilter.registration(Tier.WEB, node);
 	}
 
 	/**

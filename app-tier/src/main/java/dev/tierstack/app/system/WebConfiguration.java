@@ -31,7 +31,7 @@ class WebConfiguration {
 
 	@Bean
 	FilterRegistrationBean<TierHeadersFilter> tierHeadersFilter(NodeProperties node) {
-		return TierHeadersFilter.registration(Tier.APP, node.name());
+		return TierHeadersFilter.registration(Tier.APP, node);
 	}
 
 	/** {@code Server-Timing: app;dur=..., db;dur=...} on every response. */

@@ -18,9 +18,9 @@ import org.springframework.web.context.request.ServletRequestAttributes;
 
 /**
  * Carries the request id to the app tier, and brings back which app node answered: into
- * the {@code X-App-Node} response header and the {@code appNode} request attribute that
- * the page footer shows; and the time the app tier took, for the page's
- * {@code Server-Timing}.
+ * the {@code X-App-Node} and {@code X-App-Version} response headers and the
+ * {@code appNode} request attribute that the page footer shows; and the time the app tier
+ * took, for the page's {@code Server-Timing}.
  */
 public class TierHeadersInterceptor implements ClientHttpRequestInterceptor {
 
@@ -40,6 +40,10 @@ public class TierHeadersInterceptor implements ClientHttpRequestInterceptor {
 			HttpServletResponse servletResponse = current.getResponse();
 			if (servletResponse != null && !servletResponse.isCommitted()) {
 				servletResponse.setHeader(Tier.APP.nodeHeader(), appNode);
+				String appVersion = response.getHeaders().getFirst(Tier.APP.versionHeader());
+				if (appVersion != null) {
+					servletResponse.setHeader(Tier.APP.versionHeader(), appVersion);
+				}
 			}
 		}
 		return response;
