@@ -17,7 +17,8 @@
 #
 # Environment: NODE_NAME, NODE_ADDR (this node's address on the edge network), PEER_ADDR, VIP,
 # PRIORITY (the same on both nodes), STATS_ADDR (ops port address), optional PEER_PORT (where
-# the peer passes requests on, 8480), VRRP_INTERFACE, VRRP_ROUTER_ID.
+# the peer passes requests on, 8480), VRRP_INTERFACE, VRRP_ROUTER_ID; on Swarm EDGE_ADDRS,
+# WEB_NET and OPS_NET instead of the addresses.
 set -euo pipefail
 
 # Any other command (`haproxy -c ...`, `keepalived -t ...`, a shell) runs as given.
@@ -26,6 +27,37 @@ if [ $# -gt 0 ] && [ "$1" != render ]; then
 fi
 
 log() { printf '%s lb-entrypoint[%s]: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" "${NODE_NAME:-lb}" "$*"; }
+
+# On Docker Swarm a task's addresses are not fixed. The edge network's IP range there holds
+# two addresses only (EDGE_ADDRS), so a node is whichever it got, named by its place in the
+# list, and the peer is the other; its own addresses on the web and operations networks are
+# found by subnet (WEB_NET, OPS_NET). docs/swarm.md, "The edge".
+own_addr_in() { ip -4 -o route show "$1" 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p' | head -n 1; }
+if [ -z "${NODE_ADDR:-}" ] && [ -n "${EDGE_ADDRS:-}" ]; then
+	mine=$(ip -o -4 addr show | awk '{ split($4, p, "/"); print p[1] }')
+	i=0
+	for addr in $EDGE_ADDRS; do
+		i=$((i + 1))
+		if grep -qxF "$addr" <<<"$mine"; then
+			NODE_ADDR=$addr NODE_NAME=lb$i
+		else
+			PEER_ADDR=$addr PEER_NAME=lb$i
+		fi
+	done
+	[ "$i" = 2 ] || { log "EDGE_ADDRS must name two addresses, not '$EDGE_ADDRS'"; exit 1; }
+	[ -n "${NODE_ADDR:-}" ] || { log "none of EDGE_ADDRS ($EDGE_ADDRS) is this node's"; exit 1; }
+	export PEER_NAME
+fi
+if [ -n "${WEB_NET:-}" ] && [ -z "${STATS_ADDR:-}" ]; then
+	STATS_ADDR=$(own_addr_in "$WEB_NET")
+	[ -n "$STATS_ADDR" ] || { log "no address on WEB_NET=$WEB_NET"; exit 1; }
+	export STATS_ADDR
+fi
+if [ -n "${OPS_NET:-}" ] && [ -z "${OPS_ADDR:-}" ]; then
+	OPS_ADDR=$(own_addr_in "$OPS_NET")
+	[ -n "$OPS_ADDR" ] || { log "no address on OPS_NET=$OPS_NET"; exit 1; }
+	export OPS_ADDR
+fi
 
 : "${NODE_NAME:=$(hostname)}"
 : "${NODE_ADDR:?NODE_ADDR (this node on the edge network) is required}"

@@ -74,4 +74,24 @@ class HaproxyConfigIT {
 		}
 	}
 
+	/**
+	 * On Swarm a node is whichever of the two EDGE_ADDRS it was given, named by its place
+	 * in the list, with the other as its peer; an address list without its own is
+	 * refused.
+	 */
+	@Test
+	void onSwarmANodeIsNamedByTheEdgeAddressItGot() {
+		String own = "$(ip -4 -o addr show eth0 | awk '{ split($4, p, \"/\"); print p[1] }')";
+		Proc.Result result = Proc.docker(Duration.ofMinutes(1), "run", "--rm", "-e", "VIP=10.99.0.10", "--entrypoint",
+				"bash", IMAGE, "-c", "EDGE_ADDRS=\"10.99.0.11 " + own + "\" lb-entrypoint render");
+		assertThat(result.exitCode()).as(result.out() + result.err()).isZero();
+		assertThat(result.out()).contains("router_id lb2")
+			.containsPattern("unicast_src_ip 172\\.")
+			.containsPattern("unicast_peer \\{\\s+10\\.99\\.0\\.11\\s+\\}");
+		Proc.Result stranger = Proc.docker(Duration.ofMinutes(1), "run", "--rm", "-e", "VIP=10.99.0.10", "-e",
+				"EDGE_ADDRS=10.99.0.11 10.99.0.12", IMAGE, "render");
+		assertThat(stranger.exitCode()).isNotZero();
+		assertThat(stranger.out() + stranger.err()).contains("none of EDGE_ADDRS");
+	}
+
 }
