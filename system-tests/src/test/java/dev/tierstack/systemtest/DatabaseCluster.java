@@ -30,7 +30,7 @@ import static org.awaitility.Awaitility.await;
  * as the app's runtime role on the data network (the host's bridge address is part of
  * it).
  */
-final class DatabaseCluster {
+final class DatabaseCluster implements OrderStream.Store {
 
 	static final List<String> MEMBERS = List.of("db1", "db2");
 
@@ -184,12 +184,14 @@ final class DatabaseCluster {
 					+ "(SELECT count(*) FROM bookshop.order_line) || '/' || (SELECT sum(stock) FROM bookshop.book)");
 	}
 
-	int countOrders(String keyPrefix) {
+	@Override
+	public int countOrders(String keyPrefix) {
 		return (int) queryLong(waitForLeader(Duration.ofSeconds(60)),
 				"SELECT count(*) FROM bookshop.purchase_order WHERE idempotency_key LIKE '" + keyPrefix + "%'");
 	}
 
-	int countDistinctOrderKeys(String keyPrefix) {
+	@Override
+	public int countDistinctOrderKeys(String keyPrefix) {
 		return (int) queryLong(waitForLeader(Duration.ofSeconds(60)),
 				"SELECT count(DISTINCT idempotency_key) FROM bookshop.purchase_order WHERE idempotency_key LIKE '"
 						+ keyPrefix + "%'");

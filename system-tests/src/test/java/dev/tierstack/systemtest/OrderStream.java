@@ -22,6 +22,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class OrderStream implements Runnable {
 
+	/** Where the orders are counted: the database's leader. */
+	interface Store {
+
+		/** Orders stored whose idempotency key starts with the prefix. */
+		int countOrders(String keyPrefix);
+
+		/** Distinct idempotency keys among them. */
+		int countDistinctOrderKeys(String keyPrefix);
+
+	}
+
 	/** One 201: when its attempt left and when the answer came, on the nanoTime scale. */
 	record Ack(String key, long sentNanos, long doneNanos) {
 	}
@@ -204,7 +215,7 @@ final class OrderStream implements Runnable {
 	 * What became of the orders, checked against the database: each key stored exactly
 	 * once, each acknowledged order readable through the VIP.
 	 */
-	Results check(Results results, DatabaseCluster database, HttpClient http) {
+	Results check(Results results, Store database, HttpClient http) {
 		int stored = database.countOrders(this.prefix);
 		int distinctKeys = database.countDistinctOrderKeys(this.prefix);
 		Set<String> ids = Set.copyOf(this.orderIds.values());

@@ -85,6 +85,7 @@ final class Results {
 		results.put("webNodes", count(run, SteadyLoad.Outcome::webNode));
 		results.put("appNodes", count(run, SteadyLoad.Outcome::appNode));
 		results.put("lbNodes", count(run, SteadyLoad.Outcome::lbNode));
+		results.put("webVersions", count(run, SteadyLoad.Outcome::webVersion));
 		return results;
 	}
 

@@ -32,7 +32,7 @@ final class SteadyLoad {
 	 * it said.
 	 */
 	record Outcome(long index, String target, long sentNanos, long doneNanos, int status, String error, String detail,
-			String webNode, String appNode, String lbNode, boolean retried) {
+			String webNode, String appNode, String lbNode, String webVersion, boolean retried) {
 
 		boolean ok() {
 			return this.error == null && this.status >= 200 && this.status < 400;
@@ -250,13 +250,14 @@ final class SteadyLoad {
 			if (failure != null) {
 				Throwable cause = (failure.getCause() != null) ? failure.getCause() : failure;
 				outcomes.add(new Outcome(index, target, sent, done, -1, cause.getClass().getSimpleName(),
-						cause.getMessage(), null, null, null, retried));
+						cause.getMessage(), null, null, null, null, retried));
 			}
 			else {
 				outcomes.add(new Outcome(index, target, sent, done, response.statusCode(), null, null,
 						response.headers().firstValue("X-Web-Node").orElse(null),
 						response.headers().firstValue("X-App-Node").orElse(null),
-						response.headers().firstValue("X-LB-Node").orElse(null), retried));
+						response.headers().firstValue("X-LB-Node").orElse(null),
+						response.headers().firstValue("X-Web-Version").orElse(null), retried));
 			}
 			return null;
 		});

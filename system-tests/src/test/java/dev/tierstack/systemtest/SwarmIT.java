@@ -1,0 +1,264 @@
+package dev.tierstack.systemtest;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongFunction;
+
+import dev.tierstack.db.testsupport.EnabledIfDockerAvailable;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The stack on a one-node Docker Swarm (swarm/stack.yml, scripts/swarm.sh), under reads
+ * and keyed orders through the VIP: deployed from nothing, rolled to a new version, a
+ * broken version rolled back by Swarm, a killed task replaced, and web and app scaled up
+ * and down. Runs in a Maven execution of its own, after the Compose stack is down.
+ */
+@EnabledIfDockerAvailable
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class SwarmIT {
+
+	/**
+	 * Reads per second, as in the issue's measurement of Compose's replace-all deploy.
+	 */
+	static final int RATE = 40;
+
+	static final Duration MIN_DURATION = Duration.ofSeconds(10);
+
+	static final Duration MAX_DURATION = Duration.ofMinutes(8);
+
+	/** How long the stream goes on after the action: traffic on what the action left. */
+	static final Duration TAIL = Duration.ofSeconds(5);
+
+	private static SwarmStack swarm;
+
+	private static HttpClient http;
+
+	private static String vip;
+
+	private static List<String> isbns;
+
+	@BeforeAll
+	static void deployFromNothing() {
+		swarm = SwarmStack.start();
+		Results.of("swarm-deploy").put("upToServingMs", swarm.upTime().toMillis()).write();
+		vip = swarm.vipUrl();
+		http = Http.client();
+		isbns = Http.isbnsInStock(http, vip, 100);
+		assertThat(isbns).hasSize(100);
+		SteadyLoad.Run warmUp = new SteadyLoad(http, reads(), RATE).run(Duration.ofSeconds(15), Duration.ofSeconds(15),
+				Duration.ZERO, Duration.ZERO, null);
+		Results.of("swarm-warm-up", warmUp, RATE).write();
+	}
+
+	@AfterAll
+	static void down() {
+		if (swarm != null) {
+			swarm.close();
+		}
+	}
+
+	@BeforeEach
+	void untilSteady(TestInfo test) {
+		SteadyLoad.untilSteady(http, reads(), RATE,
+				"swarm-steady-before-" + test.getTestMethod().orElseThrow().getName());
+	}
+
+	private static LongFunction<HttpRequest> reads() {
+		return SteadyLoad.catalogReads(vip, isbns);
+	}
+
+	/**
+	 * {@code scripts/swarm.sh deploy v2}: the schema job, then each app and web task
+	 * replaced by one of the new version, started and healthy before the old one stops.
+	 */
+	@Test
+	@Order(1)
+	void aNewVersionRollsOutWithoutAFailedRequest() {
+		swarm.tagVersion("web", "st-v2");
+		swarm.tagVersion("app", "st-v2");
+		Deploy deploy = deployUnderLoad("swarm-rolling-update", "st-v2");
+		SteadyLoad.Run run = deploy.run();
+		OrderStream orders = deploy.orders();
+		Results results = deploy.results();
+		deploy.command().orThrow();
+		SteadyLoad.assertSentAsScheduled(run);
+		assertThat(run.failures()).as("failed reads").isEmpty();
+		FailoverIT.assertOrdersStoredOnceAndReadable(orders, results);
+		assertThat(swarm.image("web")).isEqualTo("tierstack/web:st-v2");
+		assertThat(swarm.image("app")).isEqualTo("tierstack/app:st-v2");
+		assertThat(versionsSeen(run)).as("versions the web tier answered with").contains("latest", "st-v2");
+		assertThat(lastVersions(run, 40)).as("the last answers").containsOnlyKeys("st-v2");
+		Map<String, String> appVersions = new TreeMap<>();
+		for (int i = 0; i < 10; i++) {
+			var response = Http.get(http, vip, "/api/books?size=1");
+			appVersions.put(response.headers().firstValue("X-App-Node").orElse("?"),
+					response.headers().firstValue("X-App-Version").orElse("?"));
+		}
+		assertThat(Set.copyOf(appVersions.values())).as("app versions after the deploy").containsOnly("st-v2");
+	}
+
+	/**
+	 * A version whose app tier never becomes ready (it listens on another port than its
+	 * health check asks): Swarm stops the update at its first task and rolls back, and
+	 * the deploy command says so.
+	 */
+	@Test
+	@Order(2)
+	void aVersionThatFailsItsHealthCheckIsRolledBack() {
+		String before = swarm.image("app");
+		swarm.tagVersion("app", "st-broken", "ENV JAVA_TOOL_OPTIONS=\"$JAVA_TOOL_OPTIONS -Dserver.port=8099\"");
+		swarm.tagVersion("web", "st-broken");
+		Deploy deploy = deployUnderLoad("swarm-broken-version", "st-broken");
+		SteadyLoad.Run run = deploy.run();
+		assertThat(deploy.command().exitCode()).as("the deploy's exit code").isNotZero();
+		assertThat(deploy.command().err()).contains("rollback");
+		assertThat(swarm.image("app")).as("the app tier after the rollback").isEqualTo(before);
+		assertThat(swarm.image("web")).as("the web tier, never updated").isEqualTo("tierstack/web:st-v2");
+		SteadyLoad.assertSentAsScheduled(run);
+		assertThat(run.failures()).as("failed reads").isEmpty();
+		FailoverIT.assertOrdersStoredOnceAndReadable(deploy.orders(), deploy.results());
+	}
+
+	/**
+	 * {@code scripts/swarm.sh rollback}: web, then app, back to the version before the
+	 * last deploy, one task at a time as in a deploy.
+	 */
+	@Test
+	@Order(3)
+	void aRollbackReturnsToThePreviousVersionWithoutAFailedRequest() {
+		Proc.Result[] rollback = new Proc.Result[1];
+		SteadyLoad.Run run = new SteadyLoad(http, reads(), RATE).run(MIN_DURATION, MAX_DURATION, Duration.ofSeconds(3),
+				TAIL, (event) -> rollback[0] = swarm.swarm(Duration.ofMinutes(7), "rollback"));
+		Results.of("swarm-rollback", run, RATE)
+			.put("rollbackMs", TimeUnit.NANOSECONDS.toMillis(run.actionNanos()))
+			.put("rollbackOutput", rollback[0].out().lines().toList())
+			.put("lastWebVersions", lastVersions(run, 40))
+			.write();
+		rollback[0].orThrow();
+		SteadyLoad.assertSentAsScheduled(run);
+		assertThat(run.failures()).as("failed reads").isEmpty();
+		assertThat(swarm.image("web")).isEqualTo("tierstack/web:latest");
+		assertThat(swarm.image("app")).isEqualTo("tierstack/app:latest");
+		assertThat(lastVersions(run, 40)).as("the last answers").containsOnlyKeys("latest");
+	}
+
+	/** A web task killed: Swarm starts another, which the load balancers take in. */
+	@Test
+	@Order(4)
+	void aKilledTaskIsReplacedAndBackInRotation() {
+		String victim = swarm.containers("web").getFirst();
+		long[] backMs = new long[1];
+		SteadyLoad.Run run = new SteadyLoad(http, reads(), RATE).run(MIN_DURATION, MAX_DURATION, Duration.ofSeconds(3),
+				TAIL, (event) -> {
+					Set<String> before = Set.copyOf(swarm.containers("web"));
+					long start = System.nanoTime();
+					event.set(start);
+					swarm.kill(victim);
+					String replacement = null;
+					while (replacement == null && System.nanoTime() - start < TimeUnit.MINUTES.toNanos(3)) {
+						ComposeStack.sleep(Duration.ofMillis(200));
+						replacement = swarm.containers("web")
+							.stream()
+							.filter((container) -> !before.contains(container))
+							.findFirst()
+							.orElse(null);
+					}
+					assertThat(replacement).as("a new web task").isNotNull();
+					String host = swarm.hostName(replacement);
+					while (System.nanoTime() - start < TimeUnit.MINUTES.toNanos(3)) {
+						var response = Http.get(http, vip, "/books/" + isbns.getFirst());
+						if (host.equals(response.headers().firstValue("X-Web-Node").orElse(null))) {
+							backMs[0] = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+							return;
+						}
+						ComposeStack.sleep(Duration.ofMillis(100));
+					}
+				});
+		Results.of("swarm-killed-task", run, RATE).put("killToBackInRotationMs", backMs[0]).write();
+		SteadyLoad.assertSentAsScheduled(run);
+		assertThat(run.failures()).as("failed reads").isEmpty();
+		assertThat(backMs[0]).as("ms until the new task served").isPositive();
+	}
+
+	/** Three tasks of web and app, then two again, while the stream goes on. */
+	@Test
+	@Order(5)
+	void scalingWebAndAppUpAndDownFailsNoRequest() {
+		Map<String, Long> phasesMs = new TreeMap<>();
+		SteadyLoad.Run run = new SteadyLoad(http, reads(), RATE).run(MIN_DURATION, MAX_DURATION, Duration.ofSeconds(3),
+				TAIL, (event) -> {
+					long start = System.nanoTime();
+					swarm.scale("app", 3);
+					swarm.scale("web", 3);
+					phasesMs.put("up", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+					assertThat(swarm.containers("web")).hasSize(3);
+					ComposeStack.sleep(Duration.ofSeconds(10));
+					start = System.nanoTime();
+					swarm.scale("web", 2);
+					swarm.scale("app", 2);
+					phasesMs.put("down", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+				});
+		Results.of("swarm-scaling", run, RATE).put("scaleMs", phasesMs).write();
+		SteadyLoad.assertSentAsScheduled(run);
+		assertThat(run.failures()).as("failed reads").isEmpty();
+		assertThat(run.outcomes().stream().map(SteadyLoad.Outcome::webNode).filter((node) -> node != null).distinct())
+			.as("web nodes that answered")
+			.hasSizeGreaterThanOrEqualTo(3);
+	}
+
+	/** A deploy run under the stream of reads and keyed orders, and what came of them. */
+	record Deploy(SteadyLoad.Run run, OrderStream orders, Proc.Result command, Results results) {
+	}
+
+	private static Deploy deployUnderLoad(String scenario, String version) {
+		OrderStream orders = new OrderStream(vip, isbns, scenario + "-", Duration.ofSeconds(30)).start();
+		Proc.Result[] deploy = new Proc.Result[1];
+		SteadyLoad.Run run = new SteadyLoad(http, reads(), RATE).run(MIN_DURATION, MAX_DURATION, Duration.ofSeconds(3),
+				TAIL, (event) -> deploy[0] = swarm.swarm(Duration.ofMinutes(7), "deploy", version));
+		orders.stopAndJoin();
+		Results results = orders.check(Results.of(scenario, run, RATE), swarm, http)
+			.put("deployMs", TimeUnit.NANOSECONDS.toMillis(run.actionNanos()))
+			.put("deployExitCode", deploy[0].exitCode())
+			.put("deployOutput", deploy[0].out().lines().toList())
+			.put("deployError", deploy[0].err().strip())
+			.put("lastWebVersions", lastVersions(run, 40));
+		results.write();
+		return new Deploy(run, orders, deploy[0], results);
+	}
+
+	private static Set<String> versionsSeen(SteadyLoad.Run run) {
+		return Set.copyOf(run.outcomes()
+			.stream()
+			.map(SteadyLoad.Outcome::webVersion)
+			.filter((version) -> version != null)
+			.toList());
+	}
+
+	/** The web versions of the last answers sent, by count. */
+	private static Map<String, Long> lastVersions(SteadyLoad.Run run, int last) {
+		Map<String, Long> versions = new TreeMap<>();
+		run.outcomes()
+			.stream()
+			.filter((outcome) -> outcome.webVersion() != null)
+			.sorted((a, b) -> Long.compare(b.sentNanos(), a.sentNanos()))
+			.limit(last)
+			.forEach((outcome) -> versions.merge(outcome.webVersion(), 1L, Long::sum));
+		return versions;
+	}
+
+}

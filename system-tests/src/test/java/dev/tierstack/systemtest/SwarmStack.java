@@ -1,0 +1,180 @@
+package dev.tierstack.systemtest;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The stack on a one-node Docker Swarm, driven through {@code scripts/swarm.sh} as a user
+ * drives it: {@code up} from the images the Compose stack builds, {@code deploy} of a new
+ * version, {@code down} (which leaves the swarm if {@code up} made it).
+ */
+final class SwarmStack implements AutoCloseable, OrderStream.Store {
+
+	private final Path root = ComposeStack.repositoryRoot();
+
+	private final String stack;
+
+	private final String netPrefix;
+
+	private final Map<String, String> environment;
+
+	private Duration upTime;
+
+	private boolean closed;
+
+	private SwarmStack(String stack, String netPrefix) {
+		this.stack = stack;
+		this.netPrefix = netPrefix;
+		this.environment = Map.of("TIERSTACK_STACK", stack, "TIERSTACK_NET_PREFIX", netPrefix, "TIERSTACK_SWARM_WAIT",
+				"600");
+	}
+
+	/**
+	 * Builds the images (from the jars of {@code ./mvnw package}: cached layers when the
+	 * Compose stack has built them), then deploys and waits until the VIP serves.
+	 */
+	static SwarmStack start() {
+		String name = "tierstack-sw-"
+				+ DateTimeFormatter.ofPattern("MMddHHmmss").withZone(ZoneOffset.UTC).format(Instant.now());
+		SwarmStack stack = new SwarmStack(name, ComposeStack.freeNetPrefix());
+		Runtime.getRuntime().addShutdownHook(new Thread(stack::close, "swarm-down"));
+		Proc.run(Duration.ofMinutes(1), stack.root, stack.environment, List.of("scripts/generate-secrets.sh"))
+			.orThrow();
+		List<String> build = new ArrayList<>(ComposeStack.composeCommand());
+		build.addAll(List.of("build", "-q", "lb1", "web", "app", "db1", "etcd1"));
+		Proc.run(Duration.ofMinutes(20), stack.root, stack.environment, build).orThrow();
+		ComposeStack.log("swarm stack " + name + ", networks " + stack.netPrefix + ".{1..5}.0/24");
+		long start = System.nanoTime();
+		try {
+			stack.swarm(Duration.ofMinutes(11), "up").orThrow();
+		}
+		catch (RuntimeException ex) {
+			ComposeStack.log(stack.swarm(Duration.ofMinutes(1), "status").out());
+			stack.close();
+			throw ex;
+		}
+		stack.upTime = Duration.ofNanos(System.nanoTime() - start);
+		return stack;
+	}
+
+	Duration upTime() {
+		return this.upTime;
+	}
+
+	Proc.Result swarm(Duration timeout, String... arguments) {
+		List<String> command = new ArrayList<>(List.of("scripts/swarm.sh"));
+		command.addAll(List.of(arguments));
+		return Proc.run(timeout, this.root, this.environment, command);
+	}
+
+	String vipUrl() {
+		return "https://" + this.netPrefix + ".1.10";
+	}
+
+	String service(String name) {
+		return this.stack + "_" + name;
+	}
+
+	/** The image a service's spec names now. */
+	String image(String service) {
+		return Proc
+			.docker(Duration.ofSeconds(30), "service", "inspect", "-f", "{{.Spec.TaskTemplate.ContainerSpec.Image}}",
+					service(service))
+			.orThrow()
+			.trimmed();
+	}
+
+	/** The running containers of a service's tasks. */
+	List<String> containers(String service) {
+		return Proc
+			.docker(Duration.ofSeconds(30), "ps", "-q", "--filter",
+					"label=com.docker.swarm.service.name=" + service(service), "--filter", "status=running")
+			.orThrow()
+			.lines();
+	}
+
+	/** The host name (the short container id) of a container: its X-Web-Node. */
+	String hostName(String container) {
+		return Proc.docker(Duration.ofSeconds(30), "inspect", "-f", "{{.Config.Hostname}}", container)
+			.orThrow()
+			.trimmed();
+	}
+
+	void kill(String container) {
+		Proc.docker(Duration.ofSeconds(30), "kill", container).orThrow();
+	}
+
+	void scale(String service, int replicas) {
+		Proc.docker(Duration.ofMinutes(5), "service", "scale", "--detach=false", service(service) + "=" + replicas)
+			.orThrow();
+	}
+
+	/**
+	 * Tags {@code tierstack/TIER:VERSION}: the current image with its version changed,
+	 * and {@code extra} Dockerfile lines (a new version as a build would make one,
+	 * without the minutes of a full build).
+	 */
+	void tagVersion(String tier, String version, String... extra) {
+		try {
+			Path context = Files.createTempDirectory("tierstack-version");
+			Files.writeString(context.resolve("Dockerfile"), "FROM tierstack/" + tier
+					+ ":latest\nENV TIERSTACK_NODE_VERSION=" + version + "\n" + String.join("\n", extra) + "\n");
+			Proc.docker(Duration.ofMinutes(2), "build", "-q", "-t", "tierstack/" + tier + ":" + version,
+					context.toString())
+				.orThrow();
+		}
+		catch (IOException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	@Override
+	public int countOrders(String keyPrefix) {
+		return (int) queryLeader(
+				"SELECT count(*) FROM bookshop.purchase_order WHERE idempotency_key LIKE '" + keyPrefix + "%'");
+	}
+
+	@Override
+	public int countDistinctOrderKeys(String keyPrefix) {
+		return (int) queryLeader(
+				"SELECT count(DISTINCT idempotency_key) FROM bookshop.purchase_order WHERE idempotency_key LIKE '"
+						+ keyPrefix + "%'");
+	}
+
+	/** A query on the member that accepts writes, through its local socket. */
+	private long queryLeader(String sql) {
+		for (String member : List.of("db1", "db2")) {
+			for (String container : containers(member)) {
+				Proc.Result recovery = psql(container, "SELECT pg_is_in_recovery()");
+				if (recovery.ok() && "f".equals(recovery.trimmed())) {
+					return Long.parseLong(psql(container, sql).orThrow().trimmed());
+				}
+			}
+		}
+		throw new IllegalStateException("no database member accepts writes");
+	}
+
+	private Proc.Result psql(String container, String sql) {
+		return Proc.docker(Duration.ofSeconds(30), "exec", "-u", "postgres", container, "psql", "-h",
+				"/var/run/postgresql", "-d", "tierstack", "-Atc", sql);
+	}
+
+	@Override
+	public synchronized void close() {
+		if (this.closed) {
+			return;
+		}
+		this.closed = true;
+		Proc.Result down = swarm(Duration.ofMinutes(3), "down");
+		ComposeStack.log("swarm down: " + down.out().strip() + " " + down.err().strip());
+	}
+
+}
