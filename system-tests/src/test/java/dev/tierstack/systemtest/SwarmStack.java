@@ -76,7 +76,7 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 	}
 
 	String vipUrl() {
-		return "https://" + this.netPrefix + ".1.10";
+		return "https://" + vip();
 	}
 
 	String service(String name) {
@@ -106,6 +106,34 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 		return Proc.docker(Duration.ofSeconds(30), "inspect", "-f", "{{.Config.Hostname}}", container)
 			.orThrow()
 			.trimmed();
+	}
+
+	Proc.Result exec(String container, String... command) {
+		List<String> arguments = new ArrayList<>(List.of("exec", container));
+		arguments.addAll(List.of(command));
+		return Proc.docker(Duration.ofSeconds(30), arguments.toArray(String[]::new));
+	}
+
+	String vip() {
+		return this.netPrefix + ".1.10";
+	}
+
+	/** The running load-balancer containers that have the VIP on an interface. */
+	List<String> vipHolders() {
+		return containers("lb").stream()
+			.filter((container) -> exec(container, "ip", "-4", "-o", "addr").out().contains(" " + vip() + "/32"))
+			.toList();
+	}
+
+	/** A container's address on the edge network. */
+	String edgeAddress(String container) {
+		String prefix = this.netPrefix + ".1.";
+		return exec(container, "ip", "-4", "-o", "addr").out()
+			.lines()
+			.map((line) -> line.replaceFirst(".* inet ([0-9.]+)/.*", "$1"))
+			.filter((address) -> address.startsWith(prefix) && !address.equals(vip()))
+			.findFirst()
+			.orElse("");
 	}
 
 	void kill(String container) {
