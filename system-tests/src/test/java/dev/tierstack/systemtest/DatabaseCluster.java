@@ -185,16 +185,8 @@ final class DatabaseCluster implements OrderStream.Store {
 	}
 
 	@Override
-	public int countOrders(String keyPrefix) {
-		return (int) queryLong(waitForLeader(Duration.ofSeconds(60)),
-				"SELECT count(*) FROM bookshop.purchase_order WHERE idempotency_key LIKE '" + keyPrefix + "%'");
-	}
-
-	@Override
-	public int countDistinctOrderKeys(String keyPrefix) {
-		return (int) queryLong(waitForLeader(Duration.ofSeconds(60)),
-				"SELECT count(DISTINCT idempotency_key) FROM bookshop.purchase_order WHERE idempotency_key LIKE '"
-						+ keyPrefix + "%'");
+	public long queryLeader(String sql) {
+		return queryLong(waitForLeader(Duration.ofSeconds(60)), sql);
 	}
 
 	/** Transactions committed in the bookshop's database on a member since its start. */

@@ -25,11 +25,21 @@ final class OrderStream implements Runnable {
 	/** Where the orders are counted: the database's leader. */
 	interface Store {
 
+		/** A query answering one number, on the member that accepts writes. */
+		long queryLeader(String sql);
+
 		/** Orders stored whose idempotency key starts with the prefix. */
-		int countOrders(String keyPrefix);
+		default int countOrders(String keyPrefix) {
+			return (int) queryLeader(
+					"SELECT count(*) FROM bookshop.purchase_order WHERE idempotency_key LIKE '" + keyPrefix + "%'");
+		}
 
 		/** Distinct idempotency keys among them. */
-		int countDistinctOrderKeys(String keyPrefix);
+		default int countDistinctOrderKeys(String keyPrefix) {
+			return (int) queryLeader(
+					"SELECT count(DISTINCT idempotency_key) FROM bookshop.purchase_order WHERE idempotency_key LIKE '"
+							+ keyPrefix + "%'");
+		}
 
 	}
 

@@ -10,6 +10,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The stack on a one-node Docker Swarm, driven through {@code scripts/swarm.sh} as a user
@@ -140,6 +141,26 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 		Proc.docker(Duration.ofSeconds(30), "kill", container).orThrow();
 	}
 
+	/**
+	 * Kills one of a service's containers and waits for the task Swarm starts in its
+	 * place.
+	 * @return the new container, or null if none ran within {@code timeout}
+	 */
+	String killAndAwaitReplacement(String service, String victim, Duration timeout) {
+		Set<String> before = Set.copyOf(containers(service));
+		long start = System.nanoTime();
+		kill(victim);
+		String replacement = null;
+		while (replacement == null && System.nanoTime() - start < timeout.toNanos()) {
+			ComposeStack.sleep(Duration.ofMillis(200));
+			replacement = containers(service).stream()
+				.filter((container) -> !before.contains(container))
+				.findFirst()
+				.orElse(null);
+		}
+		return replacement;
+	}
+
 	void scale(String service, int replicas) {
 		Proc.docker(Duration.ofMinutes(5), "service", "scale", "--detach=false", service(service) + "=" + replicas)
 			.orThrow();
@@ -164,21 +185,9 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 		}
 	}
 
+	/** Through the leader's local socket ({@code docker exec}: no network reaches it). */
 	@Override
-	public int countOrders(String keyPrefix) {
-		return (int) queryLeader(
-				"SELECT count(*) FROM bookshop.purchase_order WHERE idempotency_key LIKE '" + keyPrefix + "%'");
-	}
-
-	@Override
-	public int countDistinctOrderKeys(String keyPrefix) {
-		return (int) queryLeader(
-				"SELECT count(DISTINCT idempotency_key) FROM bookshop.purchase_order WHERE idempotency_key LIKE '"
-						+ keyPrefix + "%'");
-	}
-
-	/** A query on the member that accepts writes, through its local socket. */
-	private long queryLeader(String sql) {
+	public long queryLeader(String sql) {
 		for (String member : List.of("db1", "db2")) {
 			for (String container : containers(member)) {
 				Proc.Result recovery = psql(container, "SELECT pg_is_in_recovery()");
