@@ -217,6 +217,9 @@ etcd3:
   hosts: $DB_ETCD_HOSTS
 watchdog:
   mode: 'off'
+# member-watch.py sets nofailover while this member cannot reach the app tier.
+tags:
+  nofailover: false
 bootstrap:
   dcs:
     ttl: 20
@@ -237,6 +240,10 @@ bootstrap:
         wal_log_hints: 'on'
         hot_standby_feedback: 'on'
         max_standby_streaming_delay: 5s
+        # With synchronous replication every commit waits for the standby: one that hangs
+        # (alive, connected, silent) is dropped after this long instead of PostgreSQL's 60 s,
+        # and Patroni's next loop lets commits go on without it (and marks it unfit to lead).
+        wal_sender_timeout: 3s
         wal_keep_size: 256MB
         # A former leader rewinds from the last checkpoint both members share: frequent
         # checkpoints keep what pg_rewind copies small.
@@ -300,6 +307,15 @@ start_metrics_exporters() {
 	fi
 }
 
+# With DB_APP_PROBE (the app tier's name and port on the data network), member-watch.py hands
+# the leader role to the replica when this member cannot reach the app tier, which Patroni
+# cannot see (docs/design.md, "Database members that hang or lose a link"). Patroni, which the
+# script becomes, is its parent, as for the exporters.
+start_member_watch() {
+	[ -n "${DB_APP_PROBE:-}" ] || return 0
+	member-watch.py "http://$DB_PEER_HOST:8008" "$PATRONI_CONFIG" "$DB_MEMBER_NAME" "$DB_APP_PROBE" &
+}
+
 run_patroni() {
 	# A subdirectory of the volume: Patroni may remove and recreate the data directory (a
 	# former leader that cannot be rewound is copied anew), which a mount point cannot be.
@@ -314,6 +330,7 @@ run_patroni() {
 	export PATRONI_SUPERUSER_USERNAME=postgres PATRONI_REPLICATION_USERNAME=$DB_REPLICATION_USER \
 		PATRONI_REWIND_USERNAME=$DB_REWIND_USER
 	start_metrics_exporters
+	start_member_watch
 	log "starting Patroni member $DB_MEMBER_NAME of cluster $DB_CLUSTER_NAME (peer address $DB_PEER_HOST, etcd $DB_ETCD_HOSTS); host connections for $DB_OWNER_USER, $DB_APP_USER from: $DB_ALLOWED_NETWORKS"
 	exec patroni "$PATRONI_CONFIG"
 }

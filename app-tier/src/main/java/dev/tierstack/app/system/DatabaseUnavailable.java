@@ -53,10 +53,13 @@ public final class DatabaseUnavailable implements MethodRetryPredicate {
 
 	/**
 	 * SQLSTATE class 08 (connection exception), 57P01-57P03 (administrator or crash
-	 * shutdown, cannot connect now) and 25006 (read-only transaction: a demoted member).
+	 * shutdown, cannot connect now), 25006 (read-only transaction: a demoted member) and
+	 * 25P03 (the member ended a transaction that waited too long between two statements,
+	 * idle_in_transaction_session_timeout: this node stalled, and nothing was committed).
 	 */
 	private static boolean isUnavailable(String sqlState) {
-		return sqlState.startsWith("08") || sqlState.startsWith("57P") || sqlState.equals("25006");
+		return sqlState.startsWith("08") || sqlState.startsWith("57P") || sqlState.equals("25006")
+				|| sqlState.equals("25P03");
 	}
 
 }

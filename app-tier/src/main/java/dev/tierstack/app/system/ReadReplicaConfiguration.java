@@ -1,10 +1,14 @@
 package dev.tierstack.app.system;
 
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
+import java.time.InstantSource;
 
 import javax.sql.DataSource;
 
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.HikariPoolMXBean;
 import net.ttddyy.observation.boot.autoconfigure.DataSourceObservationBeanPostProcessor;
 
 import org.springframework.beans.factory.DisposableBean;
@@ -15,6 +19,7 @@ import org.springframework.boot.jdbc.autoconfigure.DataSourceProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
+import org.springframework.jdbc.datasource.DelegatingDataSource;
 import org.springframework.jdbc.datasource.LazyConnectionDataSourceProxy;
 
 /**
@@ -25,7 +30,9 @@ import org.springframework.jdbc.datasource.LazyConnectionDataSourceProxy;
  * <p>
  * Orders are read in read-write transactions on purpose: a client that has just placed an
  * order, and an idempotent retry, must see it, whatever the replica's lag. The replica is
- * not part of readiness: a node whose replica is down still takes orders.
+ * not part of readiness: a node whose replica is down still takes orders. A read whose
+ * connection fails (its member died, hangs, or is cut off) has the read pool's
+ * connections replaced ({@link ReadPoolEviction}).
  *
  * <p>
  * The choice is made when the bean is created, not by a condition on the configuration
@@ -46,9 +53,12 @@ class ReadReplicaConfiguration {
 	DataSource dataSource(DataSourceProperties properties, Environment environment,
 			ObjectProvider<DataSourceObservationBeanPostProcessor> observations) {
 		HikariDataSource primary = pool(properties, properties.determineUrl(), "app", environment);
+		DataSource observedPrimary = observed(primary, observations);
+		DataSource primaryTarget = new WithNetworkTimeout(observedPrimary,
+				environment.getProperty("app.db.write-network-timeout", Duration.class, Duration.ZERO));
 		String replicaUrl = environment.getProperty("app.db.read-url", "");
 		if (replicaUrl.isBlank()) {
-			return observed(primary, observations);
+			return primaryTarget;
 		}
 		HikariDataSource replica = pool(properties, replicaUrl, "app-read", environment);
 		replica.setReadOnly(true);
@@ -58,8 +68,17 @@ class ReadReplicaConfiguration {
 					.toMillis());
 		replica.setMaxLifetime(
 				environment.getProperty("app.db.read-max-lifetime", Duration.class, Duration.ofMinutes(30)).toMillis());
-		return new ReadWriteDataSource(primary, replica, observed(primary, observations),
-				observed(replica, observations));
+		replica.setExceptionOverride(new ReadPoolEviction(() -> evictConnections(replica),
+				environment.getProperty("app.db.read-eviction-interval", Duration.class, Duration.ofSeconds(10)),
+				InstantSource.system()));
+		return new ReadWriteDataSource(primary, replica, primaryTarget, observed(replica, observations));
+	}
+
+	private static void evictConnections(HikariDataSource pool) {
+		HikariPoolMXBean connections = pool.getHikariPoolMXBean();
+		if (connections != null) {
+			connections.softEvictConnections();
+		}
 	}
 
 	private static DataSource observed(HikariDataSource pool,
@@ -75,6 +94,39 @@ class ReadReplicaConfiguration {
 		Binder.get(environment).bind("spring.datasource.hikari", Bindable.ofInstance(pool));
 		pool.setPoolName(name);
 		return pool;
+	}
+
+	/**
+	 * Gives each connection it hands out a network timeout of its own: the driver's
+	 * {@code socketTimeout} bounds the login, so that a member that hangs costs a new
+	 * connection one second, while a statement may wait for a lock or run until the
+	 * server's own timeouts end it. The pool restores its default when the connection
+	 * returns. Zero leaves the driver's.
+	 */
+	static final class WithNetworkTimeout extends DelegatingDataSource {
+
+		private final int millis;
+
+		WithNetworkTimeout(DataSource target, Duration timeout) {
+			super(target);
+			this.millis = Math.toIntExact(timeout.toMillis());
+		}
+
+		@Override
+		public Connection getConnection() throws SQLException {
+			Connection connection = super.getConnection();
+			if (this.millis > 0) {
+				try {
+					connection.setNetworkTimeout(Runnable::run, this.millis);
+				}
+				catch (SQLException | RuntimeException ex) {
+					connection.close();
+					throw ex;
+				}
+			}
+			return connection;
+		}
+
 	}
 
 	/**

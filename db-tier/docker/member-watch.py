@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Hands the leader role to the replica when this member cannot reach the app tier.
+
+Patroni decides who leads from etcd and the members' own network. A primary that reaches
+both, but not the app nodes (its link to the data network lost), looks healthy to Patroni
+while no order can reach it. This watches that link: every PROBE_INTERVAL it opens a TCP
+connection to each address DNS gives for the app tier's name; an answer or a refusal is a
+reply, silence is not.
+
+- A member that got no reply from any app node in its last round tags itself
+  `nofailover` (its Patroni configuration, then a reload), so that it is never chosen to
+  lead; it drops the tag after two rounds with a reply.
+- A leader that has had no reply for HANDOVER_AFTER asks its Patroni for a switchover to
+  the other member, if that member is the synchronous standby, running, and not tagged
+  `nofailover` (asked on its own REST API, which knows a new tag at once). When the
+  replica cannot reach the app tier either (the app tier is down, both see the same
+  trouble), the leader stays: never both down, and no flapping.
+- A name that DNS does not resolve (no app node at all) is no verdict: nothing changes.
+
+Usage: member-watch.py PATRONI_URL PATRONI_CONFIG MEMBER_NAME APP_HOST:PORT
+"""
+
+import json
+import re
+import socket
+import sys
+import time
+import urllib.error
+import urllib.request
+
+PROBE_INTERVAL = 0.5
+PROBE_TIMEOUT = 0.3
+HANDOVER_AFTER = 2.0
+RETRY_REFUSED_HANDOVER_AFTER = 5.0
+HANDOVER_COOLDOWN = 30.0
+GOOD_ROUNDS_TO_UNTAG = 2
+REST_TIMEOUT = 2
+SWITCHOVER_TIMEOUT = 60
+NOFAILOVER = re.compile(r"^(  nofailover: )(true|false)$", re.MULTILINE)
+
+
+def log(message):
+    print("tierstack-member-watch: %s" % message, file=sys.stderr, flush=True)
+
+
+def app_tier_replies(host, port):
+    """True if an app node replied, False if none did, None if the name has no address."""
+    try:
+        infos = socket.getaddrinfo(host, port, socket.AF_INET, socket.SOCK_STREAM)
+    except socket.gaierror:
+        return None
+    addresses = sorted({info[4][0] for info in infos})
+    if not addresses:
+        return None
+    for address in addresses:
+        try:
+            with socket.create_connection((address, port), timeout=PROBE_TIMEOUT):
+                return True
+        except ConnectionRefusedError:
+            return True
+        except OSError:
+            continue
+    return False
+
+
+def rest(url, body=None, timeout=REST_TIMEOUT):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method="GET" if body is None else "POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
+            return answer.status, answer.read().decode(errors="replace")
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.read().decode(errors="replace")
+
+
+def set_nofailover(config, patroni, value):
+    with open(config) as file:
+        text = file.read()
+    changed = NOFAILOVER.sub(lambda match: match.group(1) + ("true" if value else "false"), text)
+    with open(config, "w") as file:
+        file.write(changed)
+    status, _ = rest(patroni + "/reload", body={})
+    log("no reply from the app tier: tagged nofailover" if value
+        else "the app tier replies again: nofailover tag removed")
+    return status < 300
+
+
+def handover_candidate(patroni, me):
+    """The member to hand over to, or None with the reason."""
+    _, body = rest(patroni + "/cluster")
+    members = json.loads(body).get("members", [])
+    others = [m for m in members if m.get("name") != me]
+    if not others:
+        return None, "no other member"
+    other = others[0]
+    if other.get("role") != "sync_standby" or other.get("state") not in ("running", "streaming"):
+        return None, "%s is %s and %s" % (other.get("name"), other.get("role"), other.get("state"))
+    _, own_view = rest(other["api_url"])
+    if json.loads(own_view).get("tags", {}).get("nofailover"):
+        return None, "%s cannot reach the app tier either" % other["name"]
+    return other["name"], None
+
+
+def is_leader(patroni):
+    _, body = rest(patroni + "/patroni")
+    return json.loads(body).get("role") in ("master", "primary")
+
+
+def main():
+    patroni, config, me, app = sys.argv[1:5]
+    host, port = app.rsplit(":", 1)
+    port = int(port)
+    tagged = False
+    good_rounds = 0
+    silent_since = None
+    next_handover = 0.0
+    log("watching the app tier at %s:%d for member %s" % (host, port, me))
+    while True:
+        started = time.monotonic()
+        try:
+            replies = app_tier_replies(host, port)
+            if replies is False:
+                good_rounds = 0
+                silent_since = silent_since or started
+                if not tagged:
+                    tagged = set_nofailover(config, patroni, True)
+                if started - silent_since >= HANDOVER_AFTER and started >= next_handover and is_leader(patroni):
+                    candidate, reason = handover_candidate(patroni, me)
+                    if candidate is None:
+                        log("no reply from the app tier for %.1f s; staying leader: %s"
+                            % (started - silent_since, reason))
+                        next_handover = started + RETRY_REFUSED_HANDOVER_AFTER
+                    else:
+                        log("no reply from the app tier for %.1f s; switching over to %s"
+                            % (started - silent_since, candidate))
+                        status, body = rest(patroni + "/switchover", body={"leader": me, "candidate": candidate},
+                                            timeout=SWITCHOVER_TIMEOUT)
+                        log("switchover answered %d: %s" % (status, body.strip()))
+                        next_handover = started + (HANDOVER_COOLDOWN if status < 300
+                                                   else RETRY_REFUSED_HANDOVER_AFTER)
+            elif replies is True:
+                silent_since = None
+                good_rounds += 1
+                if tagged and good_rounds >= GOOD_ROUNDS_TO_UNTAG:
+                    tagged = not set_nofailover(config, patroni, False)
+        except (OSError, ValueError, KeyError) as failure:
+            log("round failed: %s" % failure)
+        time.sleep(max(0.0, PROBE_INTERVAL - (time.monotonic() - started)))
+
+
+if __name__ == "__main__":
+    main()
