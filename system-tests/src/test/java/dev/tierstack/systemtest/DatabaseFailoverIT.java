@@ -12,6 +12,7 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongFunction;
+import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
 
 import dev.tierstack.db.testsupport.EnabledIfDockerAvailable;
@@ -34,8 +35,8 @@ import static org.awaitility.Awaitility.await;
  * The database tier under the same stream of catalog reads as {@link FailoverIT}, plus
  * keyed orders at five per second whose client retries a 503 or a lost answer with the
  * same key: the primary killed, the old primary back, a planned switchover, the replica
- * killed, etcd members killed. Throughout, every member is asked every 100 ms whether it
- * accepts writes: never more than one may.
+ * killed, etcd members killed, the primary cut off from its peers. Throughout, every
+ * member is asked every 100 ms whether it accepts writes: never more than one may.
  */
 @EnabledIfDockerAvailable
 @ExtendWith(StackExtension.class)
@@ -186,28 +187,21 @@ class DatabaseFailoverIT {
 	void killThePrimary() {
 		String leader = database.waitForLeader(Duration.ofSeconds(30));
 		String container = database.container(leader);
-		long[] newLeaderAt = new long[1];
-		UnderLoad scenario = underLoad("dbkill", Duration.ofSeconds(20), Duration.ofSeconds(3), (orders, event) -> {
+		Failover failover = failover("dbkill", leader, () -> {
 			stack.kill(container);
-			event.set(stack.diedAtNanos(container));
-			waitForNewLeader(leader);
-			newLeaderAt[0] = System.nanoTime();
-			waitForAnOrderAcknowledgedAfter(orders, event.get());
+			return stack.diedAtNanos(container);
+		}, () -> {
 		});
-		SteadyLoad.Run run = scenario.run();
-		OrderStream orders = scenario.orders();
 		killedPrimary = leader;
-		long writeGap = orders.writeGapMillis(run.eventNanos());
-		Results results = orders.check(Results.of("db-kill-primary", run, RATE), database, http)
+		long writeGap = failover.writeGapMs();
+		Results results = failover.orders()
+			.check(Results.of("db-kill-primary", failover.run(), RATE), database, http)
 			.put("killed", leader)
 			.put("newLeader", database.leader())
-			.put("killToNewLeaderMs", TimeUnit.NANOSECONDS.toMillis(newLeaderAt[0] - run.eventNanos()))
+			.put("killToNewLeaderMs", failover.toNewLeaderMs())
 			.put("writeGapMs", writeGap)
 			.write();
-		SteadyLoad.assertSentAsScheduled(run);
-		assertThat(run.failures()).as("failed reads").isEmpty();
-		FailoverIT.assertOrdersStoredOnceAndReadable(orders, results);
-		assertThat(database.leader()).isEqualTo(other(leader));
+		failover.assertServedAndStoredOnce(results, leader);
 		// Patroni's 20 s leader ttl takes 18-20 s of it (the leader key must expire).
 		assertThat(writeGap).as("kill to the first acknowledged new order (ms)").isBetween(0L, 25_000L);
 	}
@@ -320,6 +314,77 @@ class DatabaseFailoverIT {
 	@Order(7)
 	void loseTwoEtcdMembers() {
 		etcdScenario("db-lose-two-etcd", List.of("etcd1", "etcd2"), Duration.ofSeconds(30));
+	}
+
+	/**
+	 * The primary cut off from the members' network (its replica and etcd), still reached
+	 * by the app tier: it can neither renew its leader key nor reach its replica, so it
+	 * demotes itself (failsafe mode keeps a leader only while it reaches every member),
+	 * and the commits it began meanwhile wait for the synchronous standby and are never
+	 * acknowledged. The replica takes over once the key expires. Every acknowledged order
+	 * is on the new leader (RPO 0), and no two members accepted writes at any instant
+	 * (checked after every scenario). Healed, the old primary rewinds and follows.
+	 */
+	@Test
+	@Order(8)
+	void thePrimaryCutOffFromItsReplicaAndEtcd() {
+		String leader = database.waitForLeader(Duration.ofSeconds(30));
+		String container = database.container(leader);
+		Failover failover = failover("dbcut", leader, () -> {
+			stack.dropOutgoing(container, "dbpeer", true);
+			return System.nanoTime();
+		}, () -> stack.dropOutgoing(container, "dbpeer", false));
+		long writeGap = failover.writeGapMs();
+		Results results = failover.orders()
+			.check(Results.of("db-cut-primary-from-peers", failover.run(), RATE), database, http)
+			.put("cut", leader)
+			.put("newLeader", database.leader())
+			.put("cutToNewLeaderMs", failover.toNewLeaderMs())
+			.put("writeGapMs", writeGap)
+			.write();
+		Duration rejoined = database.waitUntilStreamingWithoutLag(leader, Duration.ofSeconds(90));
+		results.put("healToStreamingWithoutLagMs", rejoined.toMillis()).write();
+		failover.assertServedAndStoredOnce(results, leader);
+		// The leader key's ttl (20 s) from its last renewal, then the promotion; the
+		// commits sent to the cut primary meanwhile end by the app tier's network
+		// timeout.
+		assertThat(writeGap).as("cut to the first acknowledged new order (ms)").isBetween(0L, 30_000L);
+	}
+
+	/** A scenario in which the leader is lost and the replica takes over. */
+	private record Failover(SteadyLoad.Run run, OrderStream orders, long toNewLeaderMs, long writeGapMs) {
+
+		/** No read failed, every order stored once, and the other member leads now. */
+		void assertServedAndStoredOnce(Results results, String oldLeader) {
+			SteadyLoad.assertSentAsScheduled(this.run);
+			assertThat(this.run.failures()).as("failed reads").isEmpty();
+			FailoverIT.assertOrdersStoredOnceAndReadable(this.orders, results);
+			assertThat(database.leader()).isEqualTo(other(oldLeader));
+		}
+
+	}
+
+	/**
+	 * The streams, with {@code fault} (which answers when it took effect, in nanos)
+	 * {@link #KILL_AT} after the start; {@code heal} runs once a new leader has
+	 * acknowledged an order.
+	 */
+	private static Failover failover(String name, String leader, LongSupplier fault, Runnable heal) {
+		long[] newLeaderAt = new long[1];
+		UnderLoad scenario = underLoad(name, Duration.ofSeconds(20), Duration.ofSeconds(3), (orders, event) -> {
+			event.set(fault.getAsLong());
+			try {
+				waitForNewLeader(leader);
+				newLeaderAt[0] = System.nanoTime();
+				waitForAnOrderAcknowledgedAfter(orders, event.get());
+			}
+			finally {
+				heal.run();
+			}
+		});
+		SteadyLoad.Run run = scenario.run();
+		return new Failover(run, scenario.orders(), TimeUnit.NANOSECONDS.toMillis(newLeaderAt[0] - run.eventNanos()),
+				scenario.orders().writeGapMillis(run.eventNanos()));
 	}
 
 	private void etcdScenario(String name, List<String> victims, Duration duration) {
