@@ -240,10 +240,6 @@ bootstrap:
         wal_log_hints: 'on'
         hot_standby_feedback: 'on'
         max_standby_streaming_delay: 5s
-        # With synchronous replication every commit waits for the standby: one that hangs
-        # (alive, connected, silent) is dropped after this long instead of PostgreSQL's 60 s,
-        # and Patroni's next loop lets commits go on without it (and marks it unfit to lead).
-        wal_sender_timeout: 3s
         wal_keep_size: 256MB
         # A former leader rewinds from the last checkpoint both members share: frequent
         # checkpoints keep what pg_rewind copies small.
@@ -271,6 +267,11 @@ postgresql:
     - checkpoint: fast
   parameters:
     unix_socket_directories: /var/run/postgresql
+    # With synchronous replication every commit waits for the standby: one that hangs
+    # (alive, connected, silent) is dropped after this long instead of PostgreSQL's 60 s,
+    # and Patroni's next loop lets commits go on without it. Here rather than in the
+    # bootstrap settings, so that a member of an existing cluster takes it when it restarts.
+    wal_sender_timeout: 3s
   pg_hba:
     - local all postgres peer
     - local replication postgres peer

@@ -4,23 +4,26 @@
 Patroni decides who leads from etcd and the members' own network. A primary that reaches
 both, but not the app nodes (its link to the data network lost), looks healthy to Patroni
 while no order can reach it. This watches that link: every PROBE_INTERVAL it opens a TCP
-connection to each address DNS gives for the app tier's name; an answer or a refusal is a
-reply, silence is not.
+connection to the addresses DNS gives for the app tier's name until one replies; an answer
+or a refusal is a reply, silence is not.
 
 - A member that got no reply from any app node in its last round tags itself
   `nofailover` (its Patroni configuration, then a reload), so that it is never chosen to
   lead; it drops the tag after two rounds with a reply.
 - A leader that has had no reply for HANDOVER_AFTER asks its Patroni for a switchover to
   the other member, if that member is the synchronous standby, running, and not tagged
-  `nofailover` (asked on its own REST API, which knows a new tag at once). When the
-  replica cannot reach the app tier either (the app tier is down, both see the same
-  trouble), the leader stays: never both down, and no flapping.
+  `nofailover` (asked on its own REST API). Patroni takes a reloaded tag at the start of
+  its next cycle, up to loop_wait (2 s) later, so HANDOVER_AFTER gives a replica cut off
+  at the same moment the time to show its tag. When the replica cannot reach the app tier
+  either (the app tier is down, both see the same trouble), the leader stays: never both
+  down, and no flapping.
 - A name that DNS does not resolve (no app node at all) is no verdict: nothing changes.
 
 Usage: member-watch.py PATRONI_URL PATRONI_CONFIG MEMBER_NAME APP_HOST:PORT
 """
 
 import json
+import os
 import re
 import socket
 import sys
@@ -30,7 +33,7 @@ import urllib.request
 
 PROBE_INTERVAL = 0.5
 PROBE_TIMEOUT = 0.3
-HANDOVER_AFTER = 2.0
+HANDOVER_AFTER = 4.5
 RETRY_REFUSED_HANDOVER_AFTER = 5.0
 HANDOVER_COOLDOWN = 30.0
 GOOD_ROUNDS_TO_UNTAG = 2
@@ -77,9 +80,14 @@ def rest(url, body=None, timeout=REST_TIMEOUT):
 def set_nofailover(config, patroni, value):
     with open(config) as file:
         text = file.read()
-    changed = NOFAILOVER.sub(lambda match: match.group(1) + ("true" if value else "false"), text)
-    with open(config, "w") as file:
+    changed, count = NOFAILOVER.subn(lambda match: match.group(1) + ("true" if value else "false"), text)
+    if count != 1:
+        log("no 'nofailover' line in %s: cannot tag this member" % config)
+        return False
+    # A whole new file, never a half-written one, for Patroni and patronictl to read.
+    with open(config + ".new", "w") as file:
         file.write(changed)
+    os.replace(config + ".new", config)
     status, _ = rest(patroni + "/reload", body={})
     log("no reply from the app tier: tagged nofailover" if value
         else "the app tier replies again: nofailover tag removed")
@@ -139,13 +147,16 @@ def main():
                         log("switchover answered %d: %s" % (status, body.strip()))
                         next_handover = started + (HANDOVER_COOLDOWN if status < 300
                                                    else RETRY_REFUSED_HANDOVER_AFTER)
+            elif replies is None:
+                silent_since = None
+                good_rounds = 0
             elif replies is True:
                 silent_since = None
                 good_rounds += 1
                 if tagged and good_rounds >= GOOD_ROUNDS_TO_UNTAG:
                     tagged = not set_nofailover(config, patroni, False)
-        except (OSError, ValueError, KeyError) as failure:
-            log("round failed: %s" % failure)
+        except Exception as failure:  # whatever one round meets, the next one tries again
+            log("round failed: %r" % failure)
         time.sleep(max(0.0, PROBE_INTERVAL - (time.monotonic() - started)))
 
 

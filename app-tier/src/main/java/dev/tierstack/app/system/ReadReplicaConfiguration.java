@@ -103,7 +103,7 @@ class ReadReplicaConfiguration {
 	 * server's own timeouts end it. The pool restores its default when the connection
 	 * returns. Zero leaves the driver's.
 	 */
-	static final class WithNetworkTimeout extends DelegatingDataSource {
+	static final class WithNetworkTimeout extends DelegatingDataSource implements AutoCloseable {
 
 		private final int millis;
 
@@ -125,6 +125,14 @@ class ReadReplicaConfiguration {
 				}
 			}
 			return connection;
+		}
+
+		/** Closes the pool under it, when this is the application's DataSource bean. */
+		@Override
+		public void close() throws Exception {
+			if (getTargetDataSource() instanceof AutoCloseable pool) {
+				pool.close();
+			}
 		}
 
 	}
