@@ -63,6 +63,11 @@ class SwarmIT {
 	static void deployFromNothing() {
 		swarm = SwarmStack.start();
 		Results.of("swarm-deploy").put("upToServingMs", swarm.upTime().toMillis()).write();
+		// Swarm has no no-new-privileges for a service: the images set it themselves.
+		Map<String, String> noNewPrivileges = swarm.noNewPrivileges();
+		Results.of("swarm-no-new-privileges").put("noNewPrivs", noNewPrivileges).write();
+		assertThat(noNewPrivileges).hasSizeGreaterThanOrEqualTo(11)
+			.allSatisfy((task, flag) -> assertThat(flag).as(task).isEqualTo("1"));
 		// The versions the scenarios deploy, made before any stream: a build between the
 		// steady gate and a scenario leaves the client's pooled connections idle past the
 		// load balancer's keep-alive timeout.

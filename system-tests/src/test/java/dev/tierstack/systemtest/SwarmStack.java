@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * The stack on a one-node Docker Swarm, driven through {@code scripts/swarm.sh} as a user
@@ -100,6 +101,37 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 					"label=com.docker.swarm.service.name=" + service(service), "--filter", "status=running")
 			.orThrow()
 			.lines();
+	}
+
+	/**
+	 * Whether the main process of each running task may gain privileges through exec: its
+	 * {@code NoNewPrivs} flag (1: it may not), read from the host's {@code /proc}
+	 * (nothing runs in the container). Keyed by service and slot.
+	 */
+	Map<String, String> noNewPrivileges() {
+		Map<String, String> flags = new TreeMap<>();
+		for (String name : Proc
+			.docker(Duration.ofSeconds(30), "ps", "--filter", "label=com.docker.stack.namespace=" + this.stack,
+					"--filter", "status=running", "--format", "{{.Names}}")
+			.orThrow()
+			.lines()) {
+			String pid = Proc.docker(Duration.ofSeconds(30), "inspect", "-f", "{{.State.Pid}}", name)
+				.orThrow()
+				.trimmed();
+			try {
+				String flag = Files.readAllLines(Path.of("/proc", pid, "status"))
+					.stream()
+					.filter((line) -> line.startsWith("NoNewPrivs:"))
+					.map((line) -> line.substring("NoNewPrivs:".length()).strip())
+					.findFirst()
+					.orElse("(none)");
+				flags.put(name.substring(this.stack.length() + 1).replaceFirst("\\.[^.]+$", ""), flag);
+			}
+			catch (IOException ex) {
+				throw new IllegalStateException(ex);
+			}
+		}
+		return flags;
 	}
 
 	/** The host name (the short container id) of a container: its X-Web-Node. */
