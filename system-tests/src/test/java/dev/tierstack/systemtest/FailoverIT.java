@@ -144,10 +144,14 @@ class FailoverIT {
 
 	@Test
 	@Order(1)
-	void killTheLoadBalancerThatHoldsTheVip() throws InterruptedException {
+	void killTheLoadBalancerThatHoldsTheVip(@TempDir Path temp) throws InterruptedException {
 		String holder = rotation.vipHolder();
 		String container = stack.containers(holder).get(0);
 		assertThat(stack.exec(container, "ip", "-4", "-o", "addr").orThrow().out()).contains(stack.vip() + "/32");
+		// A TLS session from the holder, to resume through the VIP once it has moved.
+		String session = temp.resolve("session.pem").toString();
+		Proc.Result beforeTheMove = TlsClient.request(stack.vip() + ":443", "-sess_out", session);
+		assertThat(beforeTheMove.out()).contains("New, TLSv1.3").containsIgnoringCase("x-lb-node: " + holder);
 		long[] cliNanos = new long[1];
 		// What the operations plane shows: when Prometheus (scraping the VIP state each
 		// second) first names another holder.
@@ -184,6 +188,7 @@ class FailoverIT {
 		long gap = run.gapAfterEventMillis();
 		String newHolder = rotation.vipHolder();
 		watching.interrupt();
+		Proc.Result afterTheMove = TlsClient.request(stack.vip() + ":443", "-sess_in", session);
 		String seenByPrometheus = await("Prometheus sees " + newHolder + " holding the VIP")
 			.atMost(Duration.ofSeconds(15))
 			.pollInterval(Duration.ofMillis(500))
@@ -211,6 +216,8 @@ class FailoverIT {
 			.put("prometheusVipHolder", seenByPrometheus)
 			.put("prometheusSawTheMoveWithinMs", seenAfterMs)
 			.put("consoleShowedTheMoveAfterMs", consoleShowedAfterMs)
+			.put("tlsSessionBeforeTheMove", TlsClient.session(beforeTheMove))
+			.put("tlsSessionAfterTheMove", TlsClient.session(afterTheMove))
 			.write();
 
 		// Put the node back: it rejoins as backup and does not take the VIP back (the
@@ -235,6 +242,9 @@ class FailoverIT {
 
 		SteadyLoad.assertSentAsScheduled(run);
 		assertThat(newHolder).isNotEqualTo(holder);
+		assertThat(afterTheMove.out()).as("the TLS session resumed on the new holder")
+			.contains("Reused, TLSv1.3")
+			.containsIgnoringCase("x-lb-node: " + newHolder);
 		assertThat(gap).as("VIP answers again after (ms)").isBetween(0L, 999L);
 		assertThat(consoleShowedAfterMs).as("the console shows the new holder after (ms)").isBetween(0L, 3000L);
 		assertThat(failedAfterRecovery).as("requests sent after the VIP answered again that failed").isEmpty();

@@ -7,7 +7,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -35,13 +34,10 @@ class TlsIT {
 
 	private static HttpClient http;
 
-	private static Path ca;
-
 	@BeforeAll
 	static void stack(ComposeStack composeStack) {
 		stack = composeStack;
 		http = Http.client();
-		ca = ComposeStack.repositoryRoot().resolve("secrets/tls/ca.crt");
 	}
 
 	@Test
@@ -95,9 +91,10 @@ class TlsIT {
 		String vip = stack.vip() + ":443";
 		Map<String, String> accepted = new java.util.TreeMap<>();
 		for (String protocol : List.of("-tls1_3", "-tls1_2")) {
-			Proc.Result handshake = sClient(vip, protocol);
+			Proc.Result handshake = TlsClient.handshake(vip, protocol);
 			assertThat(handshake.exitCode()).as(handshake.out() + handshake.err()).isZero();
-			accepted.put(protocol, line(handshake, "Protocol version") + ", " + line(handshake, "Ciphersuite"));
+			accepted.put(protocol,
+					TlsClient.line(handshake, "Protocol version") + ", " + TlsClient.line(handshake, "Ciphersuite"));
 		}
 		assertThat(accepted.get("-tls1_3")).startsWith("Protocol version: TLSv1.3");
 		assertThat(accepted.get("-tls1_2")).startsWith("Protocol version: TLSv1.2").contains("ECDHE-ECDSA-AES");
@@ -106,7 +103,7 @@ class TlsIT {
 		for (List<String> refused : List.of(List.of("-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"),
 				List.of("-tls1", "-cipher", "DEFAULT@SECLEVEL=0"), List.of("-tls1_2", "-cipher", "AES128-GCM-SHA256"),
 				List.of("-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA"))) {
-			Proc.Result handshake = sClient(vip, refused.toArray(String[]::new));
+			Proc.Result handshake = TlsClient.handshake(vip, refused.toArray(String[]::new));
 			assertThat(handshake.exitCode()).as(String.join(" ", refused) + ": " + handshake.out() + handshake.err())
 				.isNotZero();
 		}
@@ -121,44 +118,20 @@ class TlsIT {
 	@Test
 	void aTlsSessionResumesOnTheOtherLoadBalancer(@TempDir Path temp) throws Exception {
 		Path session = temp.resolve("session.pem");
-		Proc.Result first = sClientWithRequest(stack.edgeAddress("lb1") + ":443", "-sess_out", session.toString());
+		Proc.Result first = TlsClient.request(stack.edgeAddress("lb1") + ":443", "-sess_out", session.toString());
 		assertThat(first.exitCode()).as(first.out() + first.err()).isZero();
 		assertThat(first.out()).contains("New, TLSv1.3");
 		assertThat(Files.size(session)).isPositive();
 
-		Proc.Result other = sClientWithRequest(stack.edgeAddress("lb2") + ":443", "-sess_in", session.toString());
+		Proc.Result other = TlsClient.request(stack.edgeAddress("lb2") + ":443", "-sess_in", session.toString());
 		assertThat(other.exitCode()).as(other.out() + other.err()).isZero();
 		assertThat(other.out()).as("resumed on lb2").contains("Reused, TLSv1.3");
 		assertThat(other.out().toLowerCase(java.util.Locale.ROOT)).contains("x-lb-node: lb2");
 
 		Results.of("tls-resumption")
-			.put("firstHandshake", line(first, "New, TLSv1.3"))
-			.put("onTheOtherNode", line(other, "Reused, TLSv1.3"))
+			.put("firstHandshake", TlsClient.line(first, "New, TLSv1.3"))
+			.put("onTheOtherNode", TlsClient.line(other, "Reused, TLSv1.3"))
 			.write();
-	}
-
-	private static Proc.Result sClient(String address, String... options) {
-		List<String> command = new ArrayList<>(List.of("openssl", "s_client", "-connect", address, "-brief",
-				"-verify_return_error", "-CAfile", ca.toString()));
-		command.addAll(List.of(options));
-		return Proc.run(Duration.ofSeconds(10), ComposeStack.repositoryRoot(), Map.of(), command, "");
-	}
-
-	/** A whole request in one connection: a TLS 1.3 ticket comes after the handshake. */
-	private static Proc.Result sClientWithRequest(String address, String... options) {
-		List<String> command = new ArrayList<>(List.of("openssl", "s_client", "-connect", address, "-tls1_3",
-				"-verify_return_error", "-CAfile", ca.toString(), "-ign_eof"));
-		command.addAll(List.of(options));
-		return Proc.run(Duration.ofSeconds(10), ComposeStack.repositoryRoot(), Map.of(), command,
-				"GET /api/books?size=1 HTTP/1.1\r\nHost: " + address + "\r\nConnection: close\r\n\r\n");
-	}
-
-	private static String line(Proc.Result result, String start) {
-		return (result.out() + "\n" + result.err()).lines()
-			.map(String::strip)
-			.filter((line) -> line.startsWith(start))
-			.findFirst()
-			.orElse("(no \"" + start + "\" line)");
 	}
 
 }
