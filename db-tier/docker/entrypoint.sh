@@ -304,17 +304,27 @@ start_metrics_exporters() {
 		--extend.query-path=/etc/tierstack-db/exporter-queries.yaml \
 		--disable-settings-metrics --log.level=warn &
 	if [ "$DB_MODE" = patroni ]; then
-		patroni-metrics.py "$DB_METRICS_ADDR:9547" "http://$DB_PEER_HOST:8008/metrics" &
+		patroni-metrics.py "$DB_METRICS_ADDR:9547" "http://$DB_PEER_HOST:8008/metrics" "$MEMBER_WATCH_METRICS" &
 	fi
 }
 
 # With DB_APP_PROBE (the app tier's name and port on the data network), member-watch.py hands
 # the leader role to the replica when this member cannot reach the app tier, which Patroni
-# cannot see (docs/design.md, "Database members that hang or lose a link"). Patroni, which the
-# script becomes, is its parent, as for the exporters.
+# cannot see (docs/design.md, "Database members that hang or lose a link"). Unlike the
+# exporters it is started again if it exits: without it a cut-off primary keeps its role.
+# Its rounds are in MEMBER_WATCH_METRICS, which the metrics forwarder adds to Patroni's.
+readonly MEMBER_WATCH_METRICS=/tmp/member-watch.prom
 start_member_watch() {
 	[ -n "${DB_APP_PROBE:-}" ] || return 0
-	member-watch.py "http://$DB_PEER_HOST:8008" "$PATRONI_CONFIG" "$DB_MEMBER_NAME" "$DB_APP_PROBE" &
+	(
+		while :; do
+			status=0
+			member-watch.py "http://$DB_PEER_HOST:8008" "$PATRONI_CONFIG" "$DB_MEMBER_NAME" "$DB_APP_PROBE" \
+				"$MEMBER_WATCH_METRICS" || status=$?
+			log "member-watch.py exited with status $status; starting it again in 1 s"
+			sleep 1
+		done
+	) &
 }
 
 run_patroni() {

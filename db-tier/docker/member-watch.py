@@ -19,7 +19,12 @@ or a refusal is a reply, silence is not.
   down, and no flapping.
 - A name that DNS does not resolve (no app node at all) is no verdict: nothing changes.
 
-Usage: member-watch.py PATRONI_URL PATRONI_CONFIG MEMBER_NAME APP_HOST:PORT
+After each round it replaces METRICS_FILE, which patroni-metrics.py adds to Patroni's
+/metrics: when the last round ended, whether the app tier replied in it, and the tag. A
+watcher that stops making rounds shows there (alert MemberWatchStalled); one that exits is
+started again by the entrypoint, and takes the tag it finds in the configuration.
+
+Usage: member-watch.py PATRONI_URL PATRONI_CONFIG MEMBER_NAME APP_HOST:PORT METRICS_FILE
 """
 
 import json
@@ -77,6 +82,30 @@ def rest(url, body=None, timeout=REST_TIMEOUT):
         return refused.code, refused.read().decode(errors="replace")
 
 
+def has_nofailover(config):
+    with open(config) as file:
+        match = NOFAILOVER.search(file.read())
+    return match is not None and match.group(2) == "true"
+
+
+def write_metrics(path, replies, tagged):
+    reachable = {True: "1", False: "0", None: "NaN"}[replies]
+    text = ("# HELP tierstack_member_watch_last_round_timestamp_seconds When the member watch last"
+            " finished a round.\n"
+            "# TYPE tierstack_member_watch_last_round_timestamp_seconds gauge\n"
+            "tierstack_member_watch_last_round_timestamp_seconds %.3f\n"
+            "# HELP tierstack_member_watch_app_tier_reachable 1 if an app node replied in the last"
+            " round, 0 if none did, NaN if DNS named none.\n"
+            "# TYPE tierstack_member_watch_app_tier_reachable gauge\n"
+            "tierstack_member_watch_app_tier_reachable %s\n"
+            "# HELP tierstack_member_watch_nofailover 1 while this member is tagged nofailover.\n"
+            "# TYPE tierstack_member_watch_nofailover gauge\n"
+            "tierstack_member_watch_nofailover %d\n") % (time.time(), reachable, 1 if tagged else 0)
+    with open(path + ".new", "w") as file:
+        file.write(text)
+    os.replace(path + ".new", path)
+
+
 def set_nofailover(config, patroni, value):
     with open(config) as file:
         text = file.read()
@@ -116,14 +145,15 @@ def is_leader(patroni):
 
 
 def main():
-    patroni, config, me, app = sys.argv[1:5]
+    patroni, config, me, app, metrics = sys.argv[1:6]
     host, port = app.rsplit(":", 1)
     port = int(port)
-    tagged = False
+    tagged = has_nofailover(config)
     good_rounds = 0
     silent_since = None
     next_handover = 0.0
-    log("watching the app tier at %s:%d for member %s" % (host, port, me))
+    log("watching the app tier at %s:%d for member %s%s"
+        % (host, port, me, " (tagged nofailover)" if tagged else ""))
     while True:
         started = time.monotonic()
         try:
@@ -155,6 +185,7 @@ def main():
                 good_rounds += 1
                 if tagged and good_rounds >= GOOD_ROUNDS_TO_UNTAG:
                     tagged = not set_nofailover(config, patroni, False)
+            write_metrics(metrics, replies, tagged)
         except Exception as failure:  # whatever one round meets, the next one tries again
             log("round failed: %r" % failure)
         time.sleep(max(0.0, PROBE_INTERVAL - (time.monotonic() - started)))

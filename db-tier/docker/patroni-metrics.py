@@ -5,9 +5,10 @@ Patroni's REST API listens on one address, the database members' own network, wh
 unsafe endpoints (switchover, restart, reinitialise) are. This answers GET /metrics on the
 member's operations address with what Patroni's /metrics says at that moment; every other
 method and path gets 404 or 405, so joining the operations network gives Prometheus no
-way to act on the cluster.
+way to act on the cluster. The lines of EXTRA_FILE, when it exists (member-watch.py's), are
+added after Patroni's.
 
-Usage: patroni-metrics.py LISTEN_ADDRESS:PORT PATRONI_METRICS_URL
+Usage: patroni-metrics.py LISTEN_ADDRESS:PORT PATRONI_METRICS_URL [EXTRA_FILE]
 """
 
 import http.server
@@ -19,6 +20,7 @@ UPSTREAM_TIMEOUT_SECONDS = 4
 
 class MetricsOnly(http.server.BaseHTTPRequestHandler):
     upstream = ""
+    extra = None
 
     def do_GET(self):
         if self.path != "/metrics":
@@ -31,6 +33,12 @@ class MetricsOnly(http.server.BaseHTTPRequestHandler):
         except OSError as failure:
             self.send_error(502, "Patroni did not answer: %s" % failure)
             return
+        if self.extra:
+            try:
+                with open(self.extra, "rb") as extra:
+                    body = body.rstrip(b"\n") + b"\n" + extra.read()
+            except FileNotFoundError:
+                pass
         self.send_response(200)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -47,10 +55,11 @@ class MetricsOnly(http.server.BaseHTTPRequestHandler):
 
 
 def main():
-    if len(sys.argv) != 3:
-        sys.exit("usage: patroni-metrics.py LISTEN_ADDRESS:PORT PATRONI_METRICS_URL")
+    if len(sys.argv) not in (3, 4):
+        sys.exit("usage: patroni-metrics.py LISTEN_ADDRESS:PORT PATRONI_METRICS_URL [EXTRA_FILE]")
     host, _, port = sys.argv[1].rpartition(":")
     MetricsOnly.upstream = sys.argv[2]
+    MetricsOnly.extra = sys.argv[3] if len(sys.argv) == 4 else None
     http.server.ThreadingHTTPServer((host, int(port)), MetricsOnly).serve_forever()
 
 

@@ -109,6 +109,9 @@ class OperationsIT {
 		expected.put("count(pg_stat_replication_pg_wal_lsn_diff{state=\"streaming\"})", Set.of("=1"));
 		expected.put("sum(patroni_primary)", Set.of("=1"));
 		expected.put("sum(etcd_server_is_leader)", Set.of("=1"));
+		expected.put("sum(tierstack_member_watch_app_tier_reachable)", Set.of("=2"));
+		expected.put("sum(tierstack_member_watch_nofailover)", Set.of("=0"));
+		expected.put("count(time() - tierstack_member_watch_last_round_timestamp_seconds < 10)", Set.of("=2"));
 		Map<String, Set<String>> answers = new LinkedHashMap<>();
 		Instant deadline = Instant.now().plus(SCRAPES_SETTLE);
 		do {
@@ -155,8 +158,71 @@ class OperationsIT {
 		rules.forEach((group) -> group.path("rules").forEach((rule) -> loaded.add(rule.path("name").asString())));
 		Results.of("prometheus-alerts").put("firingPages", paging).put("rules", loaded).write();
 		assertThat(loaded).contains("NodeDown", "WebNodeOutOfRotation", "VipMoved", "VipHeldByNone", "VipHeldByBoth",
-				"ErrorRatioHigh", "LatencyP99High", "NoDatabasePrimary", "ReplicaNotStreaming", "ReplicaLagging");
+				"ErrorRatioHigh", "LatencyP99High", "NoDatabasePrimary", "ReplicaNotStreaming", "ReplicaLagging",
+				"DatabaseMemberCutOffFromAppTier", "MemberWatchStalled");
 		assertThat(paging).as("alerts that page on a healthy stack").isEmpty();
+	}
+
+	/**
+	 * The watcher that hands the lead away from a primary cut off from the app tier is
+	 * started again when it dies, and its rounds show in the metrics again.
+	 */
+	@Test
+	void aMemberWatchThatDiesIsStartedAgain() throws InterruptedException {
+		String member = stack.containers("db1").get(0);
+		String before = memberWatchPid(member);
+		assertThat(before).as("member-watch.py runs in db1").isNotEmpty();
+		stack.exec(member, "bash", "-c", "kill -KILL " + before).orThrow();
+		long killed = System.nanoTime();
+		long killedAtMs = System.currentTimeMillis();
+		String after = "";
+		while (System.nanoTime() - killed < Duration.ofSeconds(10).toNanos()) {
+			after = memberWatchPid(member);
+			if (!after.isEmpty() && !after.equals(before)) {
+				break;
+			}
+			Thread.sleep(100);
+		}
+		long restartedMs = Duration.ofNanos(System.nanoTime() - killed).toMillis();
+		// A round of the new watcher: the metrics file is rewritten after it.
+		double lastRound = 0;
+		while (System.nanoTime() - killed < Duration.ofSeconds(15).toNanos()) {
+			lastRound = stack.exec(member, "cat", "/tmp/member-watch.prom")
+				.out()
+				.lines()
+				.filter((line) -> line.startsWith("tierstack_member_watch_last_round_timestamp_seconds "))
+				.mapToDouble((line) -> Double.parseDouble(line.substring(line.indexOf(' ') + 1)))
+				.findFirst()
+				.orElse(0);
+			if (lastRound * 1000 > killedAtMs) {
+				break;
+			}
+			Thread.sleep(250);
+		}
+		Results.of("member-watch-restart")
+			.put("pidBefore", before)
+			.put("pidAfter", after)
+			.put("startedAgainWithinMs", restartedMs)
+			.put("firstRoundAfterKillMs", (long) (lastRound * 1000) - killedAtMs)
+			.write();
+		assertThat(after).as("a new member-watch.py").isNotEmpty().isNotEqualTo(before);
+		assertThat(restartedMs).as("started again after (ms)").isLessThan(5000);
+		assertThat(stack.logs("db1")).contains("member-watch.py exited with status");
+		assertThat(lastRound * 1000).as("a round after the restart").isGreaterThan(killedAtMs);
+	}
+
+	/** The pid, in the member's own namespace, of its member-watch.py ("" if none). */
+	private static String memberWatchPid(String container) {
+		return stack.exec(container, "python3", "-c", """
+				import os
+				for pid in filter(str.isdigit, os.listdir('/proc')):
+				    try:
+				        argv = open('/proc/%s/cmdline' % pid, 'rb').read().split(b'\\0')
+				    except OSError:
+				        continue
+				    if argv[1:2] == [b'/usr/local/bin/member-watch.py']:
+				        print(pid)
+				""").orThrow().trimmed();
 	}
 
 	@Test
