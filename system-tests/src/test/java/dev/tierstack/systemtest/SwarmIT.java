@@ -3,12 +3,14 @@ package dev.tierstack.systemtest;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongFunction;
+import java.util.regex.Pattern;
 
 import dev.tierstack.db.testsupport.EnabledIfDockerAvailable;
 import org.junit.jupiter.api.AfterAll;
@@ -52,6 +54,9 @@ class SwarmIT {
 	static final Duration TAIL = Duration.ofSeconds(5);
 
 	private static SwarmStack swarm;
+
+	private static final Pattern LOAD_BALANCER_EVENTS = Pattern
+		.compile("Entering|Script|is DOWN|is UP|is going DOWN|lb-entrypoint|no server available|VRRP");
 
 	private static HttpClient http;
 
@@ -108,10 +113,17 @@ class SwarmIT {
 	@Test
 	@Order(1)
 	void aNewVersionRollsOutWithoutAFailedRequest() {
+		Instant started = Instant.now();
 		Deploy deploy = deployUnderLoad("swarm-rolling-update", "st-v2");
 		SteadyLoad.Run run = deploy.run();
 		OrderStream orders = deploy.orders();
 		Results results = deploy.results();
+		if (!run.failures().isEmpty()) {
+			// What the load balancers did meanwhile: VIP moves, their watchers, web nodes
+			// in and out of rotation.
+			ComposeStack.log("load balancers during the deploy:\n"
+					+ String.join("\n", swarm.logLines("lb", started, LOAD_BALANCER_EVENTS, 400)));
+		}
 		deploy.command().orThrow();
 		SteadyLoad.assertSentAsScheduled(run);
 		assertThat(run.failures()).as("failed reads").isEmpty();
