@@ -2,8 +2,8 @@
 # tierstack on Docker Swarm (swarm/stack.yml): zero-downtime deploys, and the way to more hosts.
 #
 #   scripts/swarm.sh up                deploy the stack from local images (built if absent; a
-#                                      one-node swarm is made if this engine is in none), and
-#                                      wait until the VIP serves over HTTPS
+#                                      one-node swarm is made if this engine is in none),
+#                                      wait until the VIP serves over HTTPS, and warm it up
 #   scripts/swarm.sh build VERSION     build tierstack/web:VERSION and tierstack/app:VERSION
 #   scripts/swarm.sh deploy VERSION    roll web and app to VERSION, one task at a time, the new
 #                                      task first; Swarm rolls back a version that fails
@@ -15,7 +15,8 @@
 #
 # Settings: TIERSTACK_STACK (stack name, tierstack), TIERSTACK_NET_PREFIX (two octets, 10.203),
 # TIERSTACK_VERSION (web and app image tag for `up`, latest), TIERSTACK_SWARM_WAIT (seconds
-# `up` and `deploy` wait, 600). docs/swarm.md explains the design.
+# `up` and `deploy` wait, 600), TIERSTACK_SWARM_WARM_UP_WORKERS and _ROUNDS (the warm-up after
+# `up`: 4 clients, 20 rounds of 7 kinds of page each). docs/swarm.md explains the design.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +24,8 @@ STACK=${TIERSTACK_STACK:-tierstack}
 PREFIX=${TIERSTACK_NET_PREFIX:-10.203}
 EDGE=${TIERSTACK_SWARM_EDGE:-$STACK-edge}
 WAIT=${TIERSTACK_SWARM_WAIT:-600}
+WARM_UP_WORKERS=${TIERSTACK_SWARM_WARM_UP_WORKERS:-4}
+WARM_UP_ROUNDS=${TIERSTACK_SWARM_WARM_UP_ROUNDS:-20}
 VIP=$PREFIX.1.10
 # Marks a swarm that `up` made, so that `down` leaves only that one.
 MADE_LABEL=dev.tierstack.swarm-made-by
@@ -30,7 +33,7 @@ PREVIOUS_LABEL=dev.tierstack.previous-image
 
 log() { printf '[swarm] %s\n' "$*"; }
 die() { printf '[swarm] error: %s\n' "$*" >&2; exit 1; }
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 [[ $PREFIX =~ ^[0-9]{1,3}\.[0-9]{1,3}$ ]] || die "TIERSTACK_NET_PREFIX must be two octets such as 10.203, not '$PREFIX'"
 [[ $STACK =~ ^[a-z0-9][a-z0-9_-]*$ ]] || die "TIERSTACK_STACK must be a lower-case name, not '$STACK'"
@@ -104,6 +107,32 @@ wait_serving() {
 		[ "$SECONDS" -lt "$deadline" ] || { status >&2; die "not serving within ${WAIT}s (VIP: $code; not yet running: ${pending:-none})"; }
 		sleep 2
 	done
+}
+
+# The JVMs of a stack deployed from nothing are cold: handed the full load at once, each web
+# node takes as many requests as HAProxy allows it (WEB_MAXCONN), serves them all slowly, and
+# the rest time out in HAProxy's queue (docs/swarm.md, "From nothing to serving"). So before
+# `up` returns, WARM_UP_WORKERS clients with one connection each ask every kind of page
+# WARM_UP_ROUNDS times (a closed loop: never more at once than they are), which also checks that
+# each kind answers.
+warm_up() {
+	local started=$SECONDS isbns isbn round url urls=() worker codes failed total
+	isbns=$(curl -s --max-time 10 --cacert secrets/tls/ca.crt "https://$VIP/api/books?size=20" |
+		grep -o '"isbn":"[0-9]*"' | cut -d'"' -f4 || true)
+	[ -n "$isbns" ] || die "warm-up: no book in https://$VIP/api/books"
+	for round in $(seq 1 "$WARM_UP_ROUNDS"); do
+		isbn=$(sed -n "$(((round - 1) % $(wc -l <<<"$isbns") + 1))p" <<<"$isbns")
+		for url in "/" "/?page=$((round % 5 + 2))" "/books/$isbn" "/?q=${isbn: -3}" \
+			"/api/books?size=5&page=$((round % 5))" "/api/books?q=${isbn: -4}&size=5" "/api/books/$isbn"; do
+			urls+=(-o /dev/null "https://$VIP$url")
+		done
+	done
+	codes=$(for worker in $(seq 1 "$WARM_UP_WORKERS"); do
+		curl -s --cacert secrets/tls/ca.crt --max-time 10 -w '%{http_code}\n' "${urls[@]}" &
+	done; wait)
+	total=$(wc -l <<<"$codes")
+	failed=$(grep -cv '^200$' <<<"$codes" || true)
+	log "warmed up: $total requests, $failed not 200, in $((SECONDS - started))s"
 }
 
 status() {
@@ -209,6 +238,7 @@ up)
 	log "deploying stack $STACK"
 	stack_deploy
 	wait_serving
+	warm_up
 	;;
 build)
 	valid_version "${2:-}"

@@ -33,6 +33,8 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 
 	private Duration upTime;
 
+	private String upOutput = "";
+
 	private boolean closed;
 
 	private SwarmStack(String stack, String netPrefix) {
@@ -59,7 +61,7 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 		ComposeStack.log("swarm stack " + name + ", networks " + stack.netPrefix + ".{1..5}.0/24");
 		long start = System.nanoTime();
 		try {
-			stack.swarm(Duration.ofMinutes(11), "up").orThrow();
+			stack.upOutput = stack.swarm(Duration.ofMinutes(11), "up").orThrow().out();
 		}
 		catch (RuntimeException ex) {
 			ComposeStack.log(stack.swarm(Duration.ofMinutes(1), "status").out());
@@ -72,6 +74,15 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 
 	Duration upTime() {
 		return this.upTime;
+	}
+
+	/** The line of {@code swarm.sh up} that starts with {@code start}, or "". */
+	String upLine(String start) {
+		return this.upOutput.lines()
+			.map((line) -> line.replaceFirst("^\\[swarm\\] ", ""))
+			.filter((line) -> line.startsWith(start))
+			.findFirst()
+			.orElse("");
 	}
 
 	Proc.Result swarm(Duration timeout, String... arguments) {
