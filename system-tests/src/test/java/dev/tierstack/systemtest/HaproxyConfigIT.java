@@ -1,14 +1,17 @@
 package dev.tierstack.systemtest;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 import dev.tierstack.db.testsupport.EnabledIfDockerAvailable;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -72,6 +75,78 @@ class HaproxyConfigIT {
 				.doesNotContain("authentication")
 				.doesNotContainPattern("@[A-Z_]+@");
 		}
+	}
+
+	/**
+	 * The answers HAProxy makes when no web node can take a request (503) or the one it
+	 * was sent to never answers (504): a problem document on {@code /api}, the site's
+	 * page elsewhere, with {@code Retry-After}. A load balancer alone on a network of its
+	 * own, then beside a stub web node (an HAProxy that is ready but holds every
+	 * request).
+	 */
+	@Test
+	void aMissingOrSilentWebTierIsAnsweredInTheFormatOfTheRequest(@TempDir Path temp) throws Exception {
+		String name = "tierstack-lbtest-" + ProcessHandle.current().pid();
+		Path secrets = ComposeStack.repositoryRoot().resolve("secrets");
+		Path stub = temp.resolve("stub.cfg");
+		Files.writeString(stub, """
+				defaults
+					mode http
+					timeout client 60s
+					timeout connect 5s
+					timeout server 60s
+					timeout tarpit 60s
+				frontend web
+					bind :8080
+					http-request return status 200 if { path /readyz }
+					http-request tarpit
+				""");
+		Proc.docker(Duration.ofMinutes(1), "network", "create", "--internal", name).orThrow();
+		try {
+			Proc.docker(Duration.ofMinutes(1), "run", "-d", "--name", name + "-lb", "--network", name, "-e",
+					"NODE_NAME=lb1", "-v", secrets.resolve("tls/lb.pem") + ":/run/secrets/lb_tls_cert:ro", "-v",
+					secrets.resolve("tls_ticket_keys.txt") + ":/run/secrets/tls_ticket_keys:ro", "--entrypoint", "bash",
+					IMAGE, "-c", "mkdir -p /run/haproxy && exec haproxy -db -f /etc/haproxy/haproxy.cfg")
+				.orThrow();
+			Map<String, String> answers = new TreeMap<>();
+			for (String path : List.of("/api/books", "/books/9781900000017")) {
+				answers.put("no web node " + path, answer(name + "-lb", path));
+			}
+			Proc.docker(Duration.ofMinutes(1), "run", "-d", "--name", name + "-web", "--network", name,
+					"--network-alias", "web", "-v", stub + ":/stub.cfg:ro", "--entrypoint", "haproxy", IMAGE, "-db",
+					"-f", "/stub.cfg")
+				.orThrow();
+			// In rotation after two passed checks, a second apart.
+			Thread.sleep(3000);
+			answers.putAll(Concurrently
+				.run(Map.of("a silent web node /api/books", () -> answer(name + "-lb", "/api/books"),
+						"a silent web node /books/9781900000017", () -> answer(name + "-lb", "/books/9781900000017"))));
+			Results.of("haproxy-own-errors").put("answers", answers).write();
+			String problem = "content-type: application/problem+json";
+			String page = "content-type: text/html; charset=utf-8";
+			assertThat(answers.get("no web node /api/books")).contains("HTTP/2 503", "retry-after: 5", problem,
+					"\"type\":\"urn:tierstack:problem:service-unavailable\"");
+			assertThat(answers.get("no web node /books/9781900000017")).contains("HTTP/2 503", "retry-after: 5", page,
+					"class=\"problem\"");
+			assertThat(answers.get("a silent web node /api/books")).contains("HTTP/2 504", "retry-after: 5", problem,
+					"\"type\":\"urn:tierstack:problem:gateway-timeout\"", "\"status\":504");
+			assertThat(answers.get("a silent web node /books/9781900000017")).contains("HTTP/2 504", "retry-after: 5",
+					page, "The bookshop is taking too long to answer");
+		}
+		finally {
+			Proc.docker(Duration.ofMinutes(1), "rm", "-f", name + "-lb", name + "-web");
+			Proc.docker(Duration.ofMinutes(1), "network", "rm", name);
+		}
+	}
+
+	/**
+	 * Status line, headers and body of a GET over HTTPS from inside the load balancer.
+	 */
+	private static String answer(String container, String path) {
+		return Proc
+			.docker(Duration.ofMinutes(1), "exec", container, "curl", "-sk", "--max-time", "40", "-D", "-",
+					"https://127.0.0.1" + path)
+			.out();
 	}
 
 	/**

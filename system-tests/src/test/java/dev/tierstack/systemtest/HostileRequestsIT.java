@@ -232,10 +232,9 @@ class HostileRequestsIT {
 			}
 			else {
 				softly.assertThat(answer.statuses()).as(name).containsExactly(408);
-				// A request whose head is whole is answered by the rules (the site's
-				// page);
-				// one whose head never ends, by the parser.
-				Format format = name.equals("a body that stops short") ? Format.PAGE : Format.PARSER;
+				// A request whose head is whole is answered in its format (an order on
+				// /api: a problem document); one whose head never ends, by the parser.
+				Format format = name.equals("a body that stops short") ? Format.PROBLEM : Format.PARSER;
 				softly.assertThat(answer.in(format)).as(name + ": " + format).isTrue();
 			}
 		});
