@@ -108,6 +108,12 @@ class HaproxyConfigIT {
 					secrets.resolve("tls_ticket_keys.txt") + ":/run/secrets/tls_ticket_keys:ro", "--entrypoint", "bash",
 					IMAGE, "-c", "mkdir -p /run/haproxy && exec haproxy -db -f /etc/haproxy/haproxy.cfg")
 				.orThrow();
+			// Listening once it answers at all (curl prints nothing for a refused
+			// connection).
+			long started = System.nanoTime();
+			while (answer(name + "-lb", "/").isEmpty() && System.nanoTime() - started < 20_000_000_000L) {
+				Thread.sleep(250);
+			}
 			Map<String, String> answers = new TreeMap<>();
 			for (String path : List.of("/api/books", "/books/9781900000017")) {
 				answers.put("no web node " + path, answer(name + "-lb", path));
