@@ -56,8 +56,8 @@ class SwarmIT {
 
 	private static SwarmStack swarm;
 
-	private static final Pattern LOAD_BALANCER_EVENTS = Pattern
-		.compile("Entering|Script|is DOWN|is UP|is going DOWN|lb-entrypoint|no server available|VRRP");
+	private static final Pattern LOAD_BALANCER_EVENTS = Pattern.compile(
+			"Entering|Script|is DOWN|is UP|is going DOWN|lb-entrypoint|lb-watch|no server available|VRRP|priority");
 
 	/**
 	 * HAProxy's request line: backend/server, the five timers, status, bytes, termination
