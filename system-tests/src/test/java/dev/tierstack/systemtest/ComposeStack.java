@@ -503,8 +503,16 @@ final class ComposeStack implements AutoCloseable {
 	 * timestamp) in which the pattern is found.
 	 */
 	List<String> logLines(String container, Instant since, Pattern pattern) {
-		Proc.Result logs = Proc.docker(Duration.ofSeconds(60), "logs", "--timestamps", "--since", since.toString(),
-				container);
+		return matchingLines(
+				Proc.docker(Duration.ofSeconds(60), "logs", "--timestamps", "--since", since.toString(), container),
+				pattern);
+	}
+
+	/**
+	 * The lines of a {@code docker logs --timestamps} (or {@code docker service logs})
+	 * output, stdout and stderr, in which the pattern is found, in time order.
+	 */
+	static List<String> matchingLines(Proc.Result logs, Pattern pattern) {
 		return Stream.concat(logs.out().lines(), logs.err().lines())
 			.filter((line) -> pattern.matcher(line).find())
 			.sorted()

@@ -8,13 +8,11 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * The stack on a one-node Docker Swarm, driven through {@code scripts/swarm.sh} as a user
@@ -153,12 +151,8 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 	 * most {@code max} of them (the last).
 	 */
 	List<String> logLines(String service, Instant since, Pattern pattern, int max) {
-		Proc.Result logs = Proc.docker(Duration.ofSeconds(60), "service", "logs", "--timestamps", "--no-trunc",
-				"--since", since.toString(), service(service));
-		List<String> lines = Stream.concat(logs.out().lines(), logs.err().lines())
-			.filter((line) -> pattern.matcher(line).find())
-			.sorted(Comparator.comparing((String line) -> line.substring(line.indexOf(' ') + 1)))
-			.toList();
+		List<String> lines = ComposeStack.matchingLines(Proc.docker(Duration.ofSeconds(60), "service", "logs",
+				"--timestamps", "--no-trunc", "--since", since.toString(), service(service)), pattern);
 		return lines.subList(Math.max(0, lines.size() - max), lines.size());
 	}
 
