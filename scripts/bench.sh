@@ -10,12 +10,25 @@
 #             compose runs them (spans to a Zipkin server at the default sampling, both
 #             management ports scraped every 10 s as Prometheus does), and with metrics alone,
 #             in BENCH_OPS_ROUNDS interleaved rounds
+#   the chain (BENCH_CHAIN=true): the load balancer (the haproxy image and its configuration,
+#             HTTPS) in front of the web node and, as the baseline for static files, in front of
+#             nginx serving the same hashed stylesheet; the stylesheet, the book page and the
+#             catalog page through it and directly, in BENCH_CHAIN_ROUNDS interleaved rounds, and
+#             the book page's p99 at half its saturating rate through it
 # and records them in target/bench/results.md.
+# --short: seconds per measurement and one round of each, for CI (the figures are only a smoke
+# test there).
 # Needs: a Docker engine, the images (tierstack/{db,app,web}, e.g. from `scripts/up.sh` or
 # `docker-compose build`) and wrk. The host reaches the containers' addresses directly
 # (Linux); load runs are bounded in time; everything started here is removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+case ${1:-} in
+--short) : "${BENCH_DURATION:=3s}" "${BENCH_WARMUP:=2s}" "${BENCH_RESTARTS:=1}" "${BENCH_OPS_ROUNDS:=1}" "${BENCH_CHAIN_ROUNDS:=1}" ;;
+"") ;;
+*) printf '[bench] usage: %s [--short]\n' "$0" >&2; exit 2 ;;
+esac
 
 TAG=${TIERSTACK_IMAGE_TAG:-latest}
 DURATION=${BENCH_DURATION:-20s}
@@ -25,6 +38,8 @@ RESTARTS=${BENCH_RESTARTS:-3}
 OUT=${BENCH_OUT:-target/bench}
 OPS_COST=${BENCH_OPS_COST:-true}
 OPS_ROUNDS=${BENCH_OPS_ROUNDS:-3}
+CHAIN=${BENCH_CHAIN:-true}
+CHAIN_ROUNDS=${BENCH_CHAIN_ROUNDS:-3}
 NET_PREFIX=${BENCH_NET_PREFIX:-10.219}
 
 log() { printf '[bench] %s\n' "$*"; }
@@ -34,16 +49,21 @@ command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk)"
 docker info >/dev/null 2>&1 || die "no Docker engine answers (scripts/prepare-host.sh starts one)"
 images=(db app web)
 [ "$OPS_COST" != true ] || images+=(zipkin)
+[ "$CHAIN" != true ] || images+=(haproxy)
 for image in "${images[@]}"; do
 	docker image inspect "tierstack/$image:$TAG" >/dev/null 2>&1 || die "image tierstack/$image:$TAG is missing (docker-compose build)"
 done
+if [ "$CHAIN" = true ] && ! docker image inspect tierstack/bench-nginx:latest >/dev/null 2>&1; then
+	log "building the nginx baseline image"
+	docker build --network host -q -t tierstack/bench-nginx:latest scripts/bench-nginx >/dev/null
+fi
 
 mkdir -p "$OUT"
 run=tierstack-bench-$$
 work=$(mktemp -d)
 cleanup() {
 	[ -z "${scraper:-}" ] || kill "$scraper" 2>/dev/null || true
-	docker rm -f "$run-web" "$run-app" "$run-db" "$run-zipkin" >/dev/null 2>&1 || true
+	docker rm -f "$run-web" "$run-app" "$run-db" "$run-zipkin" "$run-nginx" "$run-lb" "$run-lb-nginx" >/dev/null 2>&1 || true
 	docker network rm "$run" >/dev/null 2>&1 || true
 	rm -rf "$work"
 }
@@ -162,6 +182,89 @@ non2xx() { awk '/Non-2xx/ {n = $NF} END {print n + 0}' "$1"; }
 	echo "| app tier JVM RSS after the load (limit 512 MB) | $app_rss MB |"
 	echo "| web tier JVM RSS after the load (limit 384 MB) | $web_rss MB |"
 } | tee "$OUT/results.md"
+
+if [ "$CHAIN" = true ]; then
+	# The whole chain, side by side: the load balancer (the haproxy image and its configuration
+	# as the stack runs it, HTTPS with the stack's certificate) in front of the web node, and the
+	# same in front of nginx serving the same asset; each URL warmed, then CHAIN_ROUNDS
+	# interleaved rounds, medians compared. The rate limit is lifted on both load balancers
+	# alike: wrk is one client.
+	log "the chain: load balancers in front of the web node and of nginx"
+	scripts/generate-secrets.sh >/dev/null
+	lb_ip=$NET_PREFIX.0.50 nginx_ip=$NET_PREFIX.0.60 lb_nginx_ip=$NET_PREFIX.0.70
+	asset=$(curl -fs "$book_url" | grep -o '/css/site-[0-9a-f]*\.css' | head -n 1)
+	[ -n "$asset" ] || die "the book page links no hashed stylesheet"
+	mkdir -p "$work/srv/css" && curl -fs -o "$work/srv$asset" "http://$web_ip:8080$asset"
+	chmod -R a+rX "$work/srv"
+	docker run -d --name "$run-nginx" --network "$run" --ip "$nginx_ip" -v "$work/srv:/srv:ro" \
+		tierstack/bench-nginx:latest >/dev/null
+	start_lb() {
+		docker run -d --name "$run-$1" --network "$run" --ip "$2" --tmpfs /run/haproxy \
+			-v "$PWD/secrets/tls/lb.pem:/run/secrets/lb_tls_cert:ro" \
+			-v "$PWD/secrets/tls_ticket_keys.txt:/run/secrets/tls_ticket_keys:ro" \
+			-e NODE_NAME="$1" -e NODE_ADDR="$2" -e PEER_ADDR="$NET_PREFIX.0.99" -e WEB_DNS_NAME="$3" \
+			-e RATE_LIMIT_PER_SEC=1000000000 --entrypoint haproxy "tierstack/haproxy:$TAG" \
+			-db -f /etc/haproxy/haproxy.cfg >/dev/null
+	}
+	start_lb lb "$lb_ip" "$run-web"
+	start_lb lb-nginx "$lb_nginx_ip" "$run-nginx"
+	isbn_path=/books/$isbn
+	# name URL: the chain's measurements, in the order of the table below.
+	urls=(
+		"asset-lb https://$lb_ip$asset"
+		"asset-nginx https://$lb_nginx_ip$asset"
+		"book-lb https://$lb_ip$isbn_path"
+		"book-direct http://$web_ip:8080$isbn_path"
+		"catalog-lb https://$lb_ip/"
+		"catalog-direct http://$web_ip:8080/"
+	)
+	for entry in "${urls[@]}"; do
+		url=${entry#* }
+		for _ in $(seq 1 100); do
+			[ "$(curl -ks -o /dev/null -w '%{http_code}' -m 2 "$url")" = 200 ] && break
+			sleep 0.2
+		done
+		[ "$(curl -ks -o /dev/null -w '%{http_code}' -m 2 "$url")" = 200 ] || die "$url does not answer 200"
+		wrk -t2 -c"$CONNECTIONS" -d"$WARMUP" "$url" >/dev/null
+	done
+	for round in $(seq 1 "$CHAIN_ROUNDS"); do
+		for entry in "${urls[@]}"; do
+			wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "${entry#* }" >"$OUT/wrk-${entry%% *}-$round.txt"
+			log "${entry%% *}, round $round: $(rps "$OUT/wrk-${entry%% *}-$round.txt") req/s"
+		done
+	done
+	chain_rounds() { for round in $(seq 1 "$CHAIN_ROUNDS"); do rps "$OUT/wrk-$1-$round.txt"; done | tr '\n' ' '; }
+	chain_non2xx() { for round in $(seq 1 "$CHAIN_ROUNDS"); do non2xx "$OUT/wrk-$1-$round.txt"; done | awk '{n += $1} END {print n + 0}'; }
+	ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+	declare -A median_of
+	for entry in "${urls[@]}"; do
+		median_of[${entry%% *}]=$(chain_rounds "${entry%% *}" | median)
+	done
+
+	# The book page's p99 at half its saturating rate through the load balancer: 8 connections,
+	# each pausing between requests (wrk's delay hook), the pause set from a first short run.
+	half=$(awk -v r="${median_of[book-lb]}" 'BEGIN {printf "%.0f", r / 2}')
+	printf 'local pause = tonumber(os.getenv("BENCH_PAUSE_MS"))\nfunction delay() return pause end\n' >"$work/paced.lua"
+	pause=$(awk -v h="$half" 'BEGIN {printf "%.0f", 8000 / h}')
+	BENCH_PAUSE_MS=$pause wrk -t2 -c8 -d"$WARMUP" -s "$work/paced.lua" "https://$lb_ip$isbn_path" >"$work/paced-probe.txt"
+	pause=$(awk -v h="$half" -v p="$pause" -v r="$(rps "$work/paced-probe.txt")" \
+		'BEGIN {q = 8000 / h - (8000 / r - p); printf "%.0f", (q < 0) ? 0 : q}')
+	BENCH_PAUSE_MS=$pause wrk -t2 -c8 -d"$DURATION" --latency -s "$work/paced.lua" "https://$lb_ip$isbn_path" \
+		>"$OUT/wrk-book-lb-half-rate.txt"
+	{
+		echo "| **the chain** (wrk -t2 -c$CONNECTIONS, $CHAIN_ROUNDS interleaved rounds of $DURATION, medians; HTTPS at the load balancer) | |"
+		echo "| hashed stylesheet ($asset) through the load balancer | $(chain_rounds asset-lb)req/s (median ${median_of[asset-lb]}), non-2xx $(chain_non2xx asset-lb) |"
+		echo "| the same file from nginx through the same load-balancer configuration | $(chain_rounds asset-nginx)req/s (median ${median_of[asset-nginx]}), non-2xx $(chain_non2xx asset-nginx) |"
+		echo "| book page through the load balancer | $(chain_rounds book-lb)req/s (median ${median_of[book-lb]}), non-2xx $(chain_non2xx book-lb) |"
+		echo "| book page from the web node directly | $(chain_rounds book-direct)req/s (median ${median_of[book-direct]}), non-2xx $(chain_non2xx book-direct) |"
+		echo "| catalog page through the load balancer | $(chain_rounds catalog-lb)req/s (median ${median_of[catalog-lb]}), non-2xx $(chain_non2xx catalog-lb) |"
+		echo "| catalog page from the web node directly | $(chain_rounds catalog-direct)req/s (median ${median_of[catalog-direct]}), non-2xx $(chain_non2xx catalog-direct) |"
+		echo "| ratio: asset, load balancer / nginx behind it | $(ratio "${median_of[asset-lb]}" "${median_of[asset-nginx]}") |"
+		echo "| ratio: book page, load balancer / direct | $(ratio "${median_of[book-lb]}" "${median_of[book-direct]}") |"
+		echo "| ratio: catalog page / book page, through the load balancer | $(ratio "${median_of[catalog-lb]}" "${median_of[book-lb]}") |"
+		echo "| book page at half its saturating rate ($half req/s asked, 8 connections pausing $pause ms) through the load balancer | $(rps "$OUT/wrk-book-lb-half-rate.txt") req/s, p50 $(pct "$OUT/wrk-book-lb-half-rate.txt" 50%), p99 $(pct "$OUT/wrk-book-lb-half-rate.txt" 99%), non-2xx $(non2xx "$OUT/wrk-book-lb-half-rate.txt") |"
+	} | tee -a "$OUT/results.md"
+fi
 
 [ "$OPS_COST" = true ] || exit 0
 

@@ -101,6 +101,14 @@ final class ComposeStack implements AutoCloseable {
 		return stack;
 	}
 
+	/**
+	 * Builds the stack's images from the host's jars, as {@link #start()} does, without
+	 * starting anything.
+	 */
+	static void buildImages() {
+		new ComposeStack(repositoryRoot(), composeCommand(), "tierstack-build", "10.254", 0).compose("build").orThrow();
+	}
+
 	private void up() {
 		// With this stack's prefix: the certificate names its VIP and node addresses.
 		Proc.run(Duration.ofMinutes(1), this.root, this.environment, List.of("scripts/generate-secrets.sh")).orThrow();

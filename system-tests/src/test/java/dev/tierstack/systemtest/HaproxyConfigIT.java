@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 import dev.tierstack.db.testsupport.EnabledIfDockerAvailable;
@@ -87,43 +88,19 @@ class HaproxyConfigIT {
 	@Test
 	void aMissingOrSilentWebTierIsAnsweredInTheFormatOfTheRequest(@TempDir Path temp) throws Exception {
 		String name = "tierstack-lbtest-" + ProcessHandle.current().pid();
-		Path secrets = ComposeStack.repositoryRoot().resolve("secrets");
-		Path stub = temp.resolve("stub.cfg");
-		Files.writeString(stub, """
-				defaults
-					mode http
-					timeout client 60s
-					timeout connect 5s
-					timeout server 60s
-					timeout tarpit 60s
-				frontend web
-					bind :8080
-					http-request return status 200 if { path /readyz }
-					http-request tarpit
-				""");
-		Proc.docker(Duration.ofMinutes(1), "network", "create", "--internal", name).orThrow();
 		try {
-			Proc.docker(Duration.ofMinutes(1), "run", "-d", "--name", name + "-lb", "--network", name, "-e",
-					"NODE_NAME=lb1", "-v", secrets.resolve("tls/lb.pem") + ":/run/secrets/lb_tls_cert:ro", "-v",
-					secrets.resolve("tls_ticket_keys.txt") + ":/run/secrets/tls_ticket_keys:ro", "--entrypoint", "bash",
-					IMAGE, "-c", "mkdir -p /run/haproxy && exec haproxy -db -f /etc/haproxy/haproxy.cfg")
-				.orThrow();
-			// Listening once it answers at all (curl prints nothing for a refused
-			// connection).
-			long started = System.nanoTime();
-			while (answer(name + "-lb", "/").isEmpty() && System.nanoTime() - started < 20_000_000_000L) {
-				Thread.sleep(250);
-			}
+			startLoadBalancer(name);
 			Map<String, String> answers = new TreeMap<>();
 			for (String path : List.of("/api/books", "/books/9781900000017")) {
 				answers.put("no web node " + path, answer(name + "-lb", path));
 			}
-			Proc.docker(Duration.ofMinutes(1), "run", "-d", "--name", name + "-web", "--network", name,
-					"--network-alias", "web", "-v", stub + ":/stub.cfg:ro", "--entrypoint", "haproxy", IMAGE, "-db",
-					"-f", "/stub.cfg")
-				.orThrow();
-			// In rotation after two passed checks, a second apart.
-			Thread.sleep(3000);
+			startStubWebNode(name, temp, """
+					timeout tarpit 60s
+					frontend web
+						bind :8080
+						http-request return status 200 if { path /readyz }
+						http-request tarpit
+					""");
 			answers.putAll(Concurrently
 				.run(Map.of("a silent web node /api/books", () -> answer(name + "-lb", "/api/books"),
 						"a silent web node /books/9781900000017", () -> answer(name + "-lb", "/books/9781900000017"))));
@@ -140,19 +117,129 @@ class HaproxyConfigIT {
 					page, "The bookshop is taking too long to answer");
 		}
 		finally {
-			Proc.docker(Duration.ofMinutes(1), "rm", "-f", name + "-lb", name + "-web");
-			Proc.docker(Duration.ofMinutes(1), "network", "rm", name);
+			removeLoadBalancerAndStub(name);
 		}
+	}
+
+	/**
+	 * A static asset under a content-hashed name is answered from the load balancer's
+	 * cache after the first request, one copy per encoding; an asset under its plain name
+	 * and a page are always asked of a web node. The stub web node stamps every answer it
+	 * makes with an id of its own.
+	 */
+	@Test
+	void hashedAssetsAreAnsweredFromTheLoadBalancersCache(@TempDir Path temp) throws Exception {
+		String name = "tierstack-lbcache-" + ProcessHandle.current().pid();
+		try {
+			startLoadBalancer(name);
+			startStubWebNode(name, temp,
+					"""
+								frontend web
+									bind :8080
+									http-request return status 200 if { path /readyz }
+									http-request return status 200 content-type text/css hdr Cache-Control "max-age=31536000, public, immutable" hdr Vary Accept-Encoding hdr X-Origin-Id "%[uuid()]" hdr Content-Encoding gzip string "gzip" if { path_beg /css/site- } { req.hdr(accept-encoding) -m sub gzip }
+							http-request return status 200 content-type text/css hdr Cache-Control "max-age=31536000, public, immutable" hdr Vary Accept-Encoding hdr X-Origin-Id "%[uuid()]" string "body{}" if { path_beg /css/site- }
+									http-request return status 200 content-type text/css hdr Cache-Control no-cache hdr X-Origin-Id "%[uuid()]" string "body{}" if { path_beg /css/ }
+									http-request return status 200 content-type text/html hdr Cache-Control "no-cache, no-store" hdr X-Origin-Id "%[uuid()]" string "<p>page</p>"
+								""");
+			String hashed = "/css/site-0a945b99a1e5157329126bd1b1af142a.css";
+			Map<String, List<String>> origins = new TreeMap<>();
+			for (String path : List.of(hashed, "/css/site.css", "/books/9781900000017")) {
+				List<String> ids = new java.util.ArrayList<>();
+				for (int i = 0; i < 3; i++) {
+					ids.add(originId(answer(name + "-lb", path)));
+				}
+				origins.put(path, ids);
+			}
+			// An answer in gzip is kept apart: a client that did not ask for it never
+			// gets it.
+			String other = "/css/site-1b945b99a1e5157329126bd1b1af142a.css";
+			String gzip = answer(name + "-lb", other, "Accept-Encoding: gzip");
+			String plain = answer(name + "-lb", other);
+			Results.of("haproxy-asset-cache")
+				.put("origin ids", origins)
+				.put("gzip, then plain", List.of(originId(gzip), originId(plain)))
+				.write();
+			assertThat(origins.get(hashed)).as("one answer of the web node, then copies")
+				.hasSize(3)
+				.doesNotContainNull();
+			assertThat(Set.copyOf(origins.get(hashed))).hasSize(1);
+			assertThat(answer(name + "-lb", hashed)).containsPattern("(?m)^age: \\d+");
+			assertThat(Set.copyOf(origins.get("/css/site.css"))).as("a plain name is asked every time").hasSize(3);
+			assertThat(Set.copyOf(origins.get("/books/9781900000017"))).as("a page is asked every time").hasSize(3);
+			assertThat(gzip).contains("content-encoding: gzip");
+			assertThat(plain).doesNotContain("content-encoding").endsWith("body{}");
+			assertThat(originId(plain)).isNotNull().isNotEqualTo(originId(gzip));
+		}
+		finally {
+			removeLoadBalancerAndStub(name);
+		}
+	}
+
+	/**
+	 * A load balancer alone on an internal network NAME, answering once it listens.
+	 */
+	private static void startLoadBalancer(String name) throws InterruptedException {
+		Path secrets = ComposeStack.repositoryRoot().resolve("secrets");
+		Proc.docker(Duration.ofMinutes(1), "network", "create", "--internal", name).orThrow();
+		Proc.docker(Duration.ofMinutes(1), "run", "-d", "--name", name + "-lb", "--network", name, "-e",
+				"NODE_NAME=lb1", "-v", secrets.resolve("tls/lb.pem") + ":/run/secrets/lb_tls_cert:ro", "-v",
+				secrets.resolve("tls_ticket_keys.txt") + ":/run/secrets/tls_ticket_keys:ro", "--entrypoint", "bash",
+				IMAGE, "-c", "mkdir -p /run/haproxy && exec haproxy -db -f /etc/haproxy/haproxy.cfg")
+			.orThrow();
+		// Listening once it answers at all (curl prints nothing for a refused
+		// connection).
+		long started = System.nanoTime();
+		while (answer(name + "-lb", "/").isEmpty() && System.nanoTime() - started < 20_000_000_000L) {
+			Thread.sleep(250);
+		}
+	}
+
+	/**
+	 * A stub web node beside the load balancer: an HAProxy (in the same image) running
+	 * CONFIG after some defaults, in rotation once the load balancer's checks passed.
+	 */
+	private static void startStubWebNode(String name, Path temp, String config) throws Exception {
+		Path stub = temp.resolve("stub.cfg");
+		Files.writeString(stub, """
+				defaults
+					mode http
+					timeout client 60s
+					timeout connect 5s
+					timeout server 60s
+				""" + config);
+		Proc.docker(Duration.ofMinutes(1), "run", "-d", "--name", name + "-web", "--network", name, "--network-alias",
+				"web", "-v", stub + ":/stub.cfg:ro", "--entrypoint", "haproxy", IMAGE, "-db", "-f", "/stub.cfg")
+			.orThrow();
+		// In rotation after two passed checks, a second apart.
+		Thread.sleep(3000);
+	}
+
+	private static void removeLoadBalancerAndStub(String name) {
+		Proc.docker(Duration.ofMinutes(1), "rm", "-f", name + "-lb", name + "-web");
+		Proc.docker(Duration.ofMinutes(1), "network", "rm", name);
+	}
+
+	private static String originId(String answer) {
+		return answer.lines()
+			.filter((line) -> line.startsWith("x-origin-id: "))
+			.map((line) -> line.substring("x-origin-id: ".length()).strip())
+			.findFirst()
+			.orElse(null);
 	}
 
 	/**
 	 * Status line, headers and body of a GET over HTTPS from inside the load balancer.
 	 */
-	private static String answer(String container, String path) {
-		return Proc
-			.docker(Duration.ofMinutes(1), "exec", container, "curl", "-sk", "--max-time", "40", "-D", "-",
-					"https://127.0.0.1" + path)
-			.out();
+	private static String answer(String container, String path, String... headers) {
+		List<String> command = new java.util.ArrayList<>(
+				List.of("exec", container, "curl", "-sk", "--max-time", "40", "-D", "-"));
+		for (String header : headers) {
+			command.add("-H");
+			command.add(header);
+		}
+		command.add("https://127.0.0.1" + path);
+		return Proc.docker(Duration.ofMinutes(1), command.toArray(String[]::new)).out();
 	}
 
 	/**
