@@ -93,9 +93,23 @@ fi
 tail -n +1 -F /run/keepalived-notify/transitions.log 2>/dev/null &
 tail_pid=$!
 
+# HAProxy's standard output (its request log, a line per request) leaves in batches, a write
+# a second (docs/design.md, "The load balancers' request log in batches").
+rm -f /run/haproxy/log && mkfifo -m 600 /run/haproxy/log
+log-batcher </run/haproxy/log &
+batcher_pid=$!
+# After HAProxy has gone, its last lines are written before the container ends.
+flush_log() {
+	for _ in $(seq 1 20); do
+		kill -0 "$batcher_pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+}
+trap flush_log EXIT
+
 # A higher CPU share than the JVMs it fronts (CAP_SYS_NICE): on a shared host the load
 # balancer is the cheapest process and the one every request waits for.
-nice -n -10 haproxy -W -db -f /etc/haproxy/haproxy.cfg &
+nice -n -10 haproxy -W -db -f /etc/haproxy/haproxy.cfg >/run/haproxy/log &
 haproxy_pid=$!
 
 # Take part in the VRRP election only once HAProxy answers: a node that cannot serve must not

@@ -203,8 +203,8 @@ if [ "$CHAIN" = true ]; then
 			-v "$PWD/secrets/tls/lb.pem:/run/secrets/lb_tls_cert:ro" \
 			-v "$PWD/secrets/tls_ticket_keys.txt:/run/secrets/tls_ticket_keys:ro" \
 			-e NODE_NAME="$1" -e NODE_ADDR="$2" -e PEER_ADDR="$NET_PREFIX.0.99" -e WEB_DNS_NAME="$3" \
-			-e RATE_LIMIT_PER_SEC=1000000000 --entrypoint haproxy "tierstack/haproxy:$TAG" \
-			-db -f /etc/haproxy/haproxy.cfg >/dev/null
+			-e RATE_LIMIT_PER_SEC=1000000000 --entrypoint bash "tierstack/haproxy:$TAG" \
+			-c 'haproxy -db -f /etc/haproxy/haproxy.cfg | log-batcher' >/dev/null
 	}
 	start_lb lb "$lb_ip" "$run-web"
 	start_lb lb-nginx "$lb_nginx_ip" "$run-nginx"
