@@ -80,7 +80,7 @@ secrets=(-v "$work/db_owner_password:/run/secrets/db_owner_password:ro"
 wait_ready() {
 	local url=$1 start_ns=$2
 	for _ in $(seq 1 600); do
-		if curl -fs -m 1 -o /dev/null "$url"; then
+		if curl -kfs -m 1 -o /dev/null "$url"; then
 			echo $(( ($(date +%s%N) - start_ns) / 1000000 ))
 			return 0
 		fi
@@ -220,11 +220,7 @@ if [ "$CHAIN" = true ]; then
 	)
 	for entry in "${urls[@]}"; do
 		url=${entry#* }
-		for _ in $(seq 1 100); do
-			[ "$(curl -ks -o /dev/null -w '%{http_code}' -m 2 "$url")" = 200 ] && break
-			sleep 0.2
-		done
-		[ "$(curl -ks -o /dev/null -w '%{http_code}' -m 2 "$url")" = 200 ] || die "$url does not answer 200"
+		wait_ready "$url" 0 >/dev/null
 		wrk -t2 -c"$CONNECTIONS" -d"$WARMUP" "$url" >/dev/null
 	done
 	for round in $(seq 1 "$CHAIN_ROUNDS"); do

@@ -3,6 +3,7 @@ package dev.tierstack.systemtest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -134,18 +135,18 @@ class HaproxyConfigIT {
 			startLoadBalancer(name);
 			startStubWebNode(name, temp,
 					"""
-								frontend web
-									bind :8080
-									http-request return status 200 if { path /readyz }
-									http-request return status 200 content-type text/css hdr Cache-Control "max-age=31536000, public, immutable" hdr Vary Accept-Encoding hdr X-Origin-Id "%[uuid()]" hdr Content-Encoding gzip string "gzip" if { path_beg /css/site- } { req.hdr(accept-encoding) -m sub gzip }
-							http-request return status 200 content-type text/css hdr Cache-Control "max-age=31536000, public, immutable" hdr Vary Accept-Encoding hdr X-Origin-Id "%[uuid()]" string "body{}" if { path_beg /css/site- }
-									http-request return status 200 content-type text/css hdr Cache-Control no-cache hdr X-Origin-Id "%[uuid()]" string "body{}" if { path_beg /css/ }
-									http-request return status 200 content-type text/html hdr Cache-Control "no-cache, no-store" hdr X-Origin-Id "%[uuid()]" string "<p>page</p>"
-								""");
+							frontend web
+								bind :8080
+								http-request return status 200 if { path /readyz }
+								http-request return status 200 content-type text/css hdr Cache-Control "max-age=31536000, public, immutable" hdr Vary Accept-Encoding hdr X-Origin-Id "%[uuid()]" hdr Content-Encoding gzip string "gzip" if { path_beg /css/site- } { req.hdr(accept-encoding) -m sub gzip }
+								http-request return status 200 content-type text/css hdr Cache-Control "max-age=31536000, public, immutable" hdr Vary Accept-Encoding hdr X-Origin-Id "%[uuid()]" string "body{}" if { path_beg /css/site- }
+								http-request return status 200 content-type text/css hdr Cache-Control no-cache hdr X-Origin-Id "%[uuid()]" string "body{}" if { path_beg /css/ }
+								http-request return status 200 content-type text/html hdr Cache-Control "no-cache, no-store" hdr X-Origin-Id "%[uuid()]" string "<p>page</p>"
+							""");
 			String hashed = "/css/site-0a945b99a1e5157329126bd1b1af142a.css";
 			Map<String, List<String>> origins = new TreeMap<>();
 			for (String path : List.of(hashed, "/css/site.css", "/books/9781900000017")) {
-				List<String> ids = new java.util.ArrayList<>();
+				List<String> ids = new ArrayList<>();
 				for (int i = 0; i < 3; i++) {
 					ids.add(originId(answer(name + "-lb", path)));
 				}
@@ -232,7 +233,7 @@ class HaproxyConfigIT {
 	 * Status line, headers and body of a GET over HTTPS from inside the load balancer.
 	 */
 	private static String answer(String container, String path, String... headers) {
-		List<String> command = new java.util.ArrayList<>(
+		List<String> command = new ArrayList<>(
 				List.of("exec", container, "curl", "-sk", "--max-time", "40", "-D", "-"));
 		for (String header : headers) {
 			command.add("-H");
