@@ -13,8 +13,9 @@
 #   the chain (BENCH_CHAIN=true): the load balancer (the haproxy image and its configuration,
 #             HTTPS) in front of the web node and, as the baseline for static files, in front of
 #             nginx serving the same hashed stylesheet; the stylesheet, the book page and the
-#             catalog page through it and directly, in BENCH_CHAIN_ROUNDS interleaved rounds, and
-#             the book page's p99 at half its saturating rate through it
+#             catalog page through it and directly, the first 50 catalog pages in turn through
+#             it, in BENCH_CHAIN_ROUNDS interleaved rounds, and the book page's p99 at half its
+#             saturating rate through it
 # and records them in target/bench/results.md.
 # --short: seconds per measurement and one round of each, for CI (the figures are only a smoke
 # test there).
@@ -217,15 +218,25 @@ if [ "$CHAIN" = true ]; then
 		"book-direct http://$web_ip:8080$isbn_path"
 		"catalog-lb https://$lb_ip/"
 		"catalog-direct http://$web_ip:8080/"
+		"pages-lb https://$lb_ip/"
 	)
+	# pages-*: the first 50 catalog pages in turn, not one page over and over.
+	printf 'local n = 0\nfunction request() n = n + 1; return wrk.format(nil, "/?page=" .. (n %% 50)) end\n' \
+		>"$work/pages.lua"
+	chain_wrk() {
+		local name=$1 url=$2
+		shift 2
+		case $name in pages-*) set -- "$@" -s "$work/pages.lua" ;; esac
+		wrk -t2 -c"$CONNECTIONS" "$@" "$url"
+	}
 	for entry in "${urls[@]}"; do
 		url=${entry#* }
 		wait_ready "$url" 0 >/dev/null
-		wrk -t2 -c"$CONNECTIONS" -d"$WARMUP" "$url" >/dev/null
+		chain_wrk "${entry%% *}" "$url" -d"$WARMUP" >/dev/null
 	done
 	for round in $(seq 1 "$CHAIN_ROUNDS"); do
 		for entry in "${urls[@]}"; do
-			wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "${entry#* }" >"$OUT/wrk-${entry%% *}-$round.txt"
+			chain_wrk "${entry%% *}" "${entry#* }" -d"$DURATION" --latency >"$OUT/wrk-${entry%% *}-$round.txt"
 			log "${entry%% *}, round $round: $(rps "$OUT/wrk-${entry%% *}-$round.txt") req/s"
 		done
 	done
@@ -255,9 +266,12 @@ if [ "$CHAIN" = true ]; then
 		echo "| book page from the web node directly | $(chain_rounds book-direct)req/s (median ${median_of[book-direct]}), non-2xx $(chain_non2xx book-direct) |"
 		echo "| catalog page through the load balancer | $(chain_rounds catalog-lb)req/s (median ${median_of[catalog-lb]}), non-2xx $(chain_non2xx catalog-lb) |"
 		echo "| catalog page from the web node directly | $(chain_rounds catalog-direct)req/s (median ${median_of[catalog-direct]}), non-2xx $(chain_non2xx catalog-direct) |"
+		echo "| the first 50 catalog pages in turn, through the load balancer | $(chain_rounds pages-lb)req/s (median ${median_of[pages-lb]}), non-2xx $(chain_non2xx pages-lb) |"
 		echo "| ratio: asset, load balancer / nginx behind it | $(ratio "${median_of[asset-lb]}" "${median_of[asset-nginx]}") |"
 		echo "| ratio: book page, load balancer / direct | $(ratio "${median_of[book-lb]}" "${median_of[book-direct]}") |"
 		echo "| ratio: catalog page / book page, through the load balancer | $(ratio "${median_of[catalog-lb]}" "${median_of[book-lb]}") |"
+		echo "| ratio: 50 catalog pages in turn / book page, through the load balancer | $(ratio "${median_of[pages-lb]}" "${median_of[book-lb]}") |"
+		echo "| ratio: catalog page / book page, from the web node directly (no copy kept) | $(ratio "${median_of[catalog-direct]}" "${median_of[book-direct]}") |"
 		echo "| book page at half its saturating rate ($half req/s asked, 8 connections pausing $pause ms) through the load balancer | $(rps "$OUT/wrk-book-lb-half-rate.txt") req/s, p50 $(pct "$OUT/wrk-book-lb-half-rate.txt" 50%), p99 $(pct "$OUT/wrk-book-lb-half-rate.txt" 99%), non-2xx $(non2xx "$OUT/wrk-book-lb-half-rate.txt") |"
 	} | tee -a "$OUT/results.md"
 fi

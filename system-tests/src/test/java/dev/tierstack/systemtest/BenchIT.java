@@ -41,6 +41,10 @@ class BenchIT {
 			.containsPattern("ratio: asset, load balancer / nginx behind it \\| [0-9]+\\.[0-9]{2} \\|")
 			.containsPattern("ratio: book page, load balancer / direct \\| [0-9]+\\.[0-9]{2} \\|")
 			.containsPattern("ratio: catalog page / book page, through the load balancer \\| [0-9]+\\.[0-9]{2} \\|")
+			.containsPattern("catalog pages in turn, through the load balancer \\| [0-9. ]+req/s .*non-2xx 0 \\|")
+			.containsPattern(
+					"ratio: 50 catalog pages in turn / book page, through the load balancer \\| [0-9]+\\.[0-9]{2} \\|")
+			.containsPattern("ratio: catalog page / book page, from the web node directly .* \\| [0-9]+\\.[0-9]{2} \\|")
 			.containsPattern("book page at half its saturating rate .* p99 [0-9.]+m?s, non-2xx 0 \\|")
 			.containsPattern("throughput lost to metrics");
 	}

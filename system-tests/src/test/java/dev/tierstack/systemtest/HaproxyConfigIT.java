@@ -4,6 +4,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -95,13 +96,7 @@ class HaproxyConfigIT {
 			for (String path : List.of("/api/books", "/books/9781900000017")) {
 				answers.put("no web node " + path, answer(name + "-lb", path));
 			}
-			startStubWebNode(name, temp, """
-					timeout tarpit 60s
-					frontend web
-						bind :8080
-						http-request return status 200 if { path /readyz }
-						http-request tarpit
-					""");
+			startStubWebNode(name, temp, "http-request tarpit");
 			answers.putAll(Concurrently
 				.run(Map.of("a silent web node /api/books", () -> answer(name + "-lb", "/api/books"),
 						"a silent web node /books/9781900000017", () -> answer(name + "-lb", "/books/9781900000017"))));
@@ -135,23 +130,14 @@ class HaproxyConfigIT {
 			startLoadBalancer(name);
 			startStubWebNode(name, temp,
 					"""
-							frontend web
-								bind :8080
-								http-request return status 200 if { path /readyz }
 								http-request return status 200 content-type text/css hdr Cache-Control "max-age=31536000, public, immutable" hdr Vary Accept-Encoding hdr X-Origin-Id "%[uuid()]" hdr Content-Encoding gzip string "gzip" if { path_beg /css/site- } { req.hdr(accept-encoding) -m sub gzip }
 								http-request return status 200 content-type text/css hdr Cache-Control "max-age=31536000, public, immutable" hdr Vary Accept-Encoding hdr X-Origin-Id "%[uuid()]" string "body{}" if { path_beg /css/site- }
 								http-request return status 200 content-type text/css hdr Cache-Control no-cache hdr X-Origin-Id "%[uuid()]" string "body{}" if { path_beg /css/ }
 								http-request return status 200 content-type text/html hdr Cache-Control "no-cache, no-store" hdr X-Origin-Id "%[uuid()]" string "<p>page</p>"
 							""");
 			String hashed = "/css/site-0a945b99a1e5157329126bd1b1af142a.css";
-			Map<String, List<String>> origins = new TreeMap<>();
-			for (String path : List.of(hashed, "/css/site.css", "/books/9781900000017")) {
-				List<String> ids = new ArrayList<>();
-				for (int i = 0; i < 3; i++) {
-					ids.add(originId(answer(name + "-lb", path)));
-				}
-				origins.put(path, ids);
-			}
+			Map<String, List<String>> origins = originsOfThree(name + "-lb",
+					List.of(hashed, "/css/site.css", "/books/9781900000017"));
 			// An answer in gzip is kept apart: a client that did not ask for it never
 			// gets it.
 			String other = "/css/site-1b945b99a1e5157329126bd1b1af142a.css";
@@ -178,6 +164,45 @@ class HaproxyConfigIT {
 	}
 
 	/**
+	 * The catalog page is kept for at most a second, one copy per query; a page that sets
+	 * a cookie, and a client that asks past the cache (Cache-Control: no-cache), get a
+	 * web node's answer.
+	 */
+	@Test
+	void theCatalogPageIsKeptForASecond(@TempDir Path temp) throws Exception {
+		String name = "tierstack-lbcatalog-" + ProcessHandle.current().pid();
+		try {
+			startLoadBalancer(name);
+			startStubWebNode(name, temp,
+					"""
+								http-request return status 200 content-type text/html hdr Cache-Control "max-age=1, public" hdr Set-Cookie "XSRF-TOKEN=x" hdr X-Origin-Id "%[uuid()]" string "<p>catalog</p>" if { path / } { query -m sub cookie }
+								http-request return status 200 content-type text/html hdr Cache-Control "max-age=60, public" hdr X-Origin-Id "%[uuid()]" string "<p>catalog</p>" if { path / }
+								http-request return status 200 content-type text/html hdr Cache-Control "max-age=60, public" hdr X-Origin-Id "%[uuid()]" string "<p>book</p>"
+							""");
+			Map<String, List<String>> origins = originsOfThree(name + "-lb",
+					List.of("/", "/?page=2", "/?q=cookie", "/books/9781900000017"));
+			String pastTheCache = originId(answer(name + "-lb", "/", "Cache-Control: no-cache"));
+			String kept = originId(answer(name + "-lb", "/?page=3"));
+			Thread.sleep(2100);
+			String later = originId(answer(name + "-lb", "/?page=3"));
+			Results.of("haproxy-catalog-cache")
+				.put("origin ids", origins)
+				.put("asked past the cache", pastTheCache)
+				.put("page 3, then 2.1 s later", List.of(kept, later))
+				.write();
+			assertThat(Set.copyOf(origins.get("/"))).as("one answer, then copies").hasSize(1).doesNotContainNull();
+			assertThat(Set.copyOf(origins.get("/?page=2"))).hasSize(1).doesNotContain(origins.get("/").get(0));
+			assertThat(Set.copyOf(origins.get("/?q=cookie"))).as("an answer with a cookie is never kept").hasSize(3);
+			assertThat(Set.copyOf(origins.get("/books/9781900000017"))).as("only the catalog is kept").hasSize(3);
+			assertThat(pastTheCache).isNotNull().isNotIn(origins.get("/"));
+			assertThat(later).as("kept a second at most, whatever the web node says").isNotNull().isNotEqualTo(kept);
+		}
+		finally {
+			removeLoadBalancerAndStub(name);
+		}
+	}
+
+	/**
 	 * A load balancer alone on an internal network NAME, answering once it listens.
 	 */
 	private static void startLoadBalancer(String name) throws InterruptedException {
@@ -197,10 +222,11 @@ class HaproxyConfigIT {
 	}
 
 	/**
-	 * A stub web node beside the load balancer: an HAProxy (in the same image) running
-	 * CONFIG after some defaults, in rotation once the load balancer's checks passed.
+	 * A stub web node beside the load balancer: an HAProxy (in the same image) that
+	 * passes its readiness check and answers everything else by RULES, in rotation once
+	 * the load balancer's checks passed.
 	 */
-	private static void startStubWebNode(String name, Path temp, String config) throws Exception {
+	private static void startStubWebNode(String name, Path temp, String rules) throws Exception {
 		Path stub = temp.resolve("stub.cfg");
 		Files.writeString(stub, """
 				defaults
@@ -208,7 +234,11 @@ class HaproxyConfigIT {
 					timeout client 60s
 					timeout connect 5s
 					timeout server 60s
-				""" + config);
+					timeout tarpit 60s
+				frontend web
+					bind :8080
+					http-request return status 200 if { path /readyz }
+				""" + rules.indent(1));
 		Proc.docker(Duration.ofMinutes(1), "run", "-d", "--name", name + "-web", "--network", name, "--network-alias",
 				"web", "-v", stub + ":/stub.cfg:ro", "--entrypoint", "haproxy", IMAGE, "-db", "-f", "/stub.cfg")
 			.orThrow();
@@ -219,6 +249,22 @@ class HaproxyConfigIT {
 	private static void removeLoadBalancerAndStub(String name) {
 		Proc.docker(Duration.ofMinutes(1), "rm", "-f", name + "-lb", name + "-web");
 		Proc.docker(Duration.ofMinutes(1), "network", "rm", name);
+	}
+
+	/**
+	 * For each of PATHS, the origin ids of three requests in a row, made by one curl
+	 * (well within a second).
+	 */
+	private static Map<String, List<String>> originsOfThree(String container, List<String> paths) {
+		Map<String, List<String>> origins = new TreeMap<>();
+		for (String path : paths) {
+			origins.put(path,
+					answers(container, Collections.nCopies(3, path)).lines()
+						.filter((line) -> line.startsWith("x-origin-id: "))
+						.map((line) -> line.substring("x-origin-id: ".length()).strip())
+						.toList());
+		}
+		return origins;
 	}
 
 	private static String originId(String answer) {
@@ -233,13 +279,20 @@ class HaproxyConfigIT {
 	 * Status line, headers and body of a GET over HTTPS from inside the load balancer.
 	 */
 	private static String answer(String container, String path, String... headers) {
+		return answers(container, List.of(path), headers);
+	}
+
+	/**
+	 * The same for each of PATHS in turn, by one curl over one connection.
+	 */
+	private static String answers(String container, List<String> paths, String... headers) {
 		List<String> command = new ArrayList<>(
 				List.of("exec", container, "curl", "-sk", "--max-time", "40", "-D", "-"));
 		for (String header : headers) {
 			command.add("-H");
 			command.add(header);
 		}
-		command.add("https://127.0.0.1" + path);
+		paths.forEach((path) -> command.add("https://127.0.0.1" + path));
 		return Proc.docker(Duration.ofMinutes(1), command.toArray(String[]::new)).out();
 	}
 

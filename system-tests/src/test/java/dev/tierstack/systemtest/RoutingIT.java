@@ -14,6 +14,8 @@ import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import dev.tierstack.db.testsupport.EnabledIfDockerAvailable;
 import org.junit.jupiter.api.BeforeAll;
@@ -107,6 +109,78 @@ class RoutingIT {
 
 		assertThat(Http.get(http, vip, "/api/orders/" + id).statusCode()).isEqualTo(200);
 		assertThat(Http.get(http, vip, "/orders/" + id).statusCode()).isEqualTo(200);
+	}
+
+	/**
+	 * The catalog page comes from the load balancer's memory for at most a second, its
+	 * stock figures included; an order is decided on the database's stock, never on what
+	 * a page showed.
+	 */
+	@Test
+	void theCatalogPageMayShowStockASecondOldButNoOrderTakesStockOnIt() throws InterruptedException {
+		// A page near the end of the catalog, which no other scenario reads or orders
+		// from.
+		int last = Http.json(Http.get(http, vip, "/api/books?size=20")).get("totalPages").asInt() - 1;
+		int pageNumber = last - 2;
+		JsonNode book = null;
+		for (JsonNode candidate : Http.json(Http.get(http, vip, "/api/books?size=20&page=" + pageNumber))
+			.get("content")) {
+			if (book == null && candidate.get("stock").asInt() > 0) {
+				book = candidate;
+			}
+		}
+		assertThat(book).as("a book in stock on page " + pageNumber).isNotNull();
+		String isbn = book.get("isbn").asString();
+		int stock = book.get("stock").asInt();
+		String path = "/?page=" + pageNumber;
+
+		HttpResponse<String> rendered = Http.get(http, vip, path);
+		HttpResponse<String> kept = Http.get(http, vip, path);
+		assertThat(stockShown(rendered, isbn)).isEqualTo(stock);
+		assertThat(kept.headers().firstValue("age")).as("the second copy comes from the load balancer").isPresent();
+
+		HttpResponse<String> all = Http.send(http, order(isbn, stock));
+		long ordered = System.nanoTime();
+		assertThat(all.statusCode()).as(all.body()).isEqualTo(201);
+		HttpResponse<String> afterOrder = Http.get(http, vip, path);
+		HttpResponse<String> one = Http.send(http, order(isbn, 1));
+		assertThat(one.statusCode()).as("the page may still show stock; the database has none").isEqualTo(409);
+		assertThat(Http.json(Http.get(http, vip, "/api/books/" + isbn)).get("stock").asInt()).isZero();
+
+		int shown = stockShown(afterOrder, isbn);
+		while (shown != 0 && System.nanoTime() - ordered < 5_000_000_000L) {
+			Thread.sleep(50);
+			shown = stockShown(Http.get(http, vip, path), isbn);
+		}
+		long staleForMs = (System.nanoTime() - ordered) / 1_000_000;
+		Results.of("catalog-page-cache")
+			.put("stockBefore", stock)
+			.put("shownRightAfterTheOrder", stockShown(afterOrder, isbn))
+			.put("ageRightAfterTheOrder", afterOrder.headers().firstValue("age").orElse("none"))
+			.put("oneMoreCopy", one.statusCode())
+			.put("pageShowsZeroAfterMs", (shown == 0) ? staleForMs : -1)
+			.write();
+		assertThat(shown).as("the page shows the new stock within 5 s").isZero();
+		assertThat(staleForMs).as("a copy is kept a second at most").isLessThan(2000);
+	}
+
+	private static HttpRequest order(String isbn, int quantity) {
+		return Http.request(vip, "/api/orders")
+			.header("Content-Type", "application/json")
+			.header("Idempotency-Key", "st-catalog-cache-" + UUID.randomUUID())
+			.POST(HttpRequest.BodyPublishers
+				.ofString("{\"lines\":[{\"isbn\":\"" + isbn + "\",\"quantity\":" + quantity + "}]}"))
+			.build();
+	}
+
+	// The figure in the catalog table's last column, in the row that links to ISBN.
+	private static int stockShown(HttpResponse<String> page, String isbn) {
+		assertThat(page.statusCode()).isEqualTo(200);
+		Matcher row = Pattern.compile("href=\"/books/" + isbn + "\".*?</tr>", Pattern.DOTALL).matcher(page.body());
+		assertThat(row.find()).as("a row for " + isbn).isTrue();
+		Matcher cell = Pattern.compile(">(\\d+)</td>\\s*$").matcher(row.group().replace("</tr>", ""));
+		assertThat(cell.find()).as(row.group()).isTrue();
+		return Integer.parseInt(cell.group(1));
 	}
 
 	@Test

@@ -2,6 +2,8 @@ package dev.tierstack.web.catalog;
 
 import java.util.regex.Pattern;
 
+import dev.tierstack.web.system.PostsForms;
+
 import org.springframework.http.HttpStatus;
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
@@ -13,6 +15,7 @@ import org.springframework.web.server.ResponseStatusException;
  * A book's page, with the form to order it.
  */
 @Controller
+@PostsForms
 class BookController {
 
 	private static final Pattern ISBN = Pattern.compile("\\d{13}");

@@ -6,6 +6,7 @@ import java.util.UUID;
 import dev.tierstack.web.catalog.Book;
 import dev.tierstack.web.catalog.BookCatalog;
 import dev.tierstack.web.catalog.OrderForm;
+import dev.tierstack.web.system.PostsForms;
 import jakarta.validation.Valid;
 
 import org.springframework.http.HttpStatus;
@@ -26,6 +27,7 @@ import org.springframework.web.servlet.view.RedirectView;
  * Placing an order from a book's page, its confirmation, and finding an order by id.
  */
 @Controller
+@PostsForms
 public class OrderController {
 
 	private final Orders orders;

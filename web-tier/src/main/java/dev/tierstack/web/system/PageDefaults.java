@@ -17,25 +17,13 @@ import org.springframework.web.client.RestClientResponseException;
 import org.springframework.web.servlet.ModelAndView;
 
 /**
- * What every page controller shares: the CSRF cookie, and the pages shown when the app
- * tier cannot help.
+ * What every page controller shares: the pages shown when the app tier cannot help; and,
+ * for those with a form to post ({@link PostsForms}), the CSRF cookie.
  */
 @ControllerAdvice(annotations = Controller.class)
 class PageDefaults {
 
 	private static final Log logger = LogFactory.getLog(PageDefaults.class);
-
-	/**
-	 * Creates the CSRF token (and so its cookie) before rendering starts. Tokens are
-	 * created lazily, and a form far down a long page would otherwise ask for one after
-	 * the first part of the page, and its headers, had been sent: the cookie would be
-	 * lost.
-	 * @param token the request's deferred CSRF token
-	 */
-	@ModelAttribute
-	void loadCsrfToken(CsrfToken token) {
-		token.getToken();
-	}
 
 	// The app tier did not answer (the retry policy included), or no instance was ready.
 	@ExceptionHandler(ResourceAccessException.class)
@@ -75,6 +63,22 @@ class PageDefaults {
 		page.addObject("status", status.value());
 		page.addObject("error", status.getReasonPhrase());
 		return page;
+	}
+
+	/**
+	 * Creates the CSRF token (and so its cookie) before rendering starts. Tokens are
+	 * created lazily, and a form far down a long page would otherwise ask for one after
+	 * the first part of the page, and its headers, had been sent: the cookie would be
+	 * lost.
+	 */
+	@ControllerAdvice(annotations = PostsForms.class)
+	static class FormPages {
+
+		@ModelAttribute
+		void loadCsrfToken(CsrfToken token) {
+			token.getToken();
+		}
+
 	}
 
 }

@@ -35,6 +35,23 @@ class CatalogPageTests extends PageSliceTest {
 	}
 
 	@Test
+	void catalogPageMayBeKeptForASecondAndSetsNoCookie() throws Exception {
+		given(this.catalog.search("", 0)).willReturn(TestBooks.page(0, 3));
+		this.mvc.perform(get("/"))
+			.andExpect(status().isOk())
+			.andExpect(header().string("Cache-Control", "max-age=1, public"))
+			.andExpect(header().doesNotExist("Set-Cookie"));
+	}
+
+	@Test
+	void bookPageIsNeverKept() throws Exception {
+		given(this.catalog.find("9780261102217")).willReturn(Optional.of(TestBooks.HOBBIT));
+		this.mvc.perform(get("/books/9780261102217"))
+			.andExpect(status().isOk())
+			.andExpect(header().string("Cache-Control", containsString("no-store")));
+	}
+
+	@Test
 	void searchesAndPagesThroughTheAppTier() throws Exception {
 		given(this.catalog.search("tolkien", 1)).willReturn(TestBooks.page(1, 3));
 		this.mvc.perform(get("/").param("q", "  tolkien ").param("page", "1"))
@@ -88,6 +105,7 @@ class CatalogPageTests extends PageSliceTest {
 		this.mvc.perform(get("/"))
 			.andExpect(status().isServiceUnavailable())
 			.andExpect(header().string("Retry-After", "5"))
+			.andExpect(header().string("Cache-Control", containsString("no-store")))
 			.andExpect(content()
 				.string(allOf(containsString("temporarily unavailable"), not(containsString("Exception")))));
 	}

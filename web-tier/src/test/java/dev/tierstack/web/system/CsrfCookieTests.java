@@ -28,7 +28,8 @@ class CsrfCookieTests extends StandIns {
 	@Test
 	void pagesSetAnHttpOnlySameSiteCsrfCookieAndNoSession() throws Exception {
 		resetStandIns();
-		HttpResponse<String> page = page(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + "/")));
+		HttpResponse<String> page = page(
+				HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + "/orders/lookup")));
 		assertThat(page.statusCode()).isEqualTo(200);
 		assertThat(page.headers().allValues("Set-Cookie")).singleElement()
 			.asString()
@@ -46,14 +47,28 @@ class CsrfCookieTests extends StandIns {
 	@Test
 	void theCookieIsSecureWhenTheLoadBalancerSaysTheRequestCameOverHttps() throws Exception {
 		resetStandIns();
-		HttpResponse<String> page = page(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + "/"))
-			.header("X-Forwarded-Proto", "https")
-			.header("X-Forwarded-Port", "443"));
+		HttpResponse<String> page = page(
+				HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + "/orders/lookup"))
+					.header("X-Forwarded-Proto", "https")
+					.header("X-Forwarded-Port", "443"));
 		assertThat(page.statusCode()).isEqualTo(200);
 		assertThat(page.headers().allValues("Set-Cookie")).singleElement()
 			.asString()
 			.startsWith("XSRF-TOKEN=")
 			.contains("Secure");
+	}
+
+	/**
+	 * The catalog has no form to post: it sets no cookie, so the load balancers may keep
+	 * it.
+	 */
+	@Test
+	void theCatalogSetsNoCookie() throws Exception {
+		resetStandIns();
+		HttpResponse<String> page = page(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + "/")));
+		assertThat(page.statusCode()).isEqualTo(200);
+		assertThat(page.headers().allValues("Set-Cookie")).isEmpty();
+		assertThat(page.headers().firstValue("Cache-Control")).hasValue("max-age=1, public");
 	}
 
 	private static HttpResponse<String> page(HttpRequest.Builder request) throws Exception {
