@@ -17,6 +17,8 @@
 #             it, in BENCH_CHAIN_ROUNDS interleaved rounds, and the book page's p99 at half its
 #             saturating rate through it
 # and records them in target/bench/results.md.
+#   against a baseline (--baseline GIT-REF): the book page through the VIP of a whole stack built
+#             from GIT-REF and of one built from this tree, side by side (scripts/bench-baseline.sh)
 # --short: seconds per measurement and one round of each, for CI (the figures are only a smoke
 # test there).
 # Needs: a Docker engine, the images (tierstack/{db,app,web}, e.g. from `scripts/up.sh` or
@@ -25,11 +27,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-case ${1:-} in
---short) : "${BENCH_DURATION:=3s}" "${BENCH_WARMUP:=2s}" "${BENCH_RESTARTS:=1}" "${BENCH_OPS_ROUNDS:=1}" "${BENCH_CHAIN_ROUNDS:=1}" ;;
-"") ;;
-*) printf '[bench] usage: %s [--short]\n' "$0" >&2; exit 2 ;;
-esac
+BASELINE=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--short) : "${BENCH_DURATION:=3s}" "${BENCH_WARMUP:=2s}" "${BENCH_RESTARTS:=1}" "${BENCH_OPS_ROUNDS:=1}" "${BENCH_CHAIN_ROUNDS:=1}" ;;
+	--baseline) [ $# -ge 2 ] || { printf '[bench] --baseline needs a git ref\n' >&2; exit 2; }; BASELINE=$2; shift ;;
+	*) printf '[bench] usage: %s [--short] [--baseline GIT-REF]\n' "$0" >&2; exit 2 ;;
+	esac
+	shift
+done
 
 TAG=${TIERSTACK_IMAGE_TAG:-latest}
 DURATION=${BENCH_DURATION:-20s}
@@ -274,6 +280,11 @@ if [ "$CHAIN" = true ]; then
 		echo "| ratio: catalog page / book page, from the web node directly (no copy kept) | $(ratio "${median_of[catalog-direct]}" "${median_of[book-direct]}") |"
 		echo "| book page at half its saturating rate ($half req/s asked, 8 connections pausing $pause ms) through the load balancer | $(rps "$OUT/wrk-book-lb-half-rate.txt") req/s, p50 $(pct "$OUT/wrk-book-lb-half-rate.txt" 50%), p99 $(pct "$OUT/wrk-book-lb-half-rate.txt" 99%), non-2xx $(non2xx "$OUT/wrk-book-lb-half-rate.txt") |"
 	} | tee -a "$OUT/results.md"
+fi
+
+if [ -n "$BASELINE" ]; then
+	BENCH_OUT=$OUT BENCH_DURATION=$DURATION BENCH_WARMUP=$WARMUP BENCH_CONNECTIONS=$CONNECTIONS \
+		BENCH_CHAIN_ROUNDS=$CHAIN_ROUNDS scripts/bench-baseline.sh "$BASELINE"
 fi
 
 [ "$OPS_COST" = true ] || exit 0
