@@ -59,6 +59,7 @@ class OperationsIT {
 		for (int i = 0; i < 5; i++) {
 			Http.send(http,
 					Http.request(stack.vipUrl(), "/")
+						.header("Cache-Control", "no-cache")
 						.header("traceparent", Http.sampledTraceparent(Http.newTraceId()))
 						.GET()
 						.build());
@@ -115,8 +116,10 @@ class OperationsIT {
 		Map<String, Set<String>> answers = new LinkedHashMap<>();
 		Instant deadline = Instant.now().plus(SCRAPES_SETTLE);
 		do {
-			// A request through the VIP, so that both tiers have timed at least one.
-			Http.get(http, stack.vipUrl(), "/");
+			// A request through the VIP, so that both tiers have timed at least one (past
+			// the
+			// load balancer's copy of the page).
+			Http.send(http, Http.request(stack.vipUrl(), "/").header("Cache-Control", "no-cache").GET().build());
 			expected.keySet().forEach((query) -> answers.put(query, Set.copyOf(prometheus.query(query))));
 			if (expected.entrySet()
 				.stream()
