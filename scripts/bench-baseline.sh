@@ -5,7 +5,8 @@
 # warmed, then measured in interleaved rounds; medians compared.
 # Usage: scripts/bench-baseline.sh REF (bench.sh --baseline REF calls it). It appends its rows
 # to $BENCH_OUT/results.md (default target/bench) and takes BENCH_DURATION, BENCH_WARMUP,
-# BENCH_CONNECTIONS and BENCH_CHAIN_ROUNDS as bench.sh does. Both stacks are removed on exit.
+# BENCH_CONNECTIONS and BENCH_CHAIN_ROUNDS as bench.sh does. Both stacks, and the image tags
+# made for them, are removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,35 +31,43 @@ else
 	compose=(docker-compose)
 fi
 
-# name tree net-prefix port-offset: each stack's project, addresses and published ports.
-base_tree=$(mktemp -d)
-stacks=("base $base_tree 10.217 10000" "head $PWD 10.216 20000")
-stack_env() {
-	local prefix=$2 offset=$3
-	echo COMPOSE_PROJECT_NAME="tierstack-bench-$1" TIERSTACK_IMAGE_TAG="bench-$1" TIERSTACK_NET_PREFIX="$prefix" \
-		TIERSTACK_HTTP_PORT=$((offset + 8088)) TIERSTACK_HTTPS_PORT=$((offset + 8443)) \
-		TIERSTACK_PROMETHEUS_PORT=$((offset + 9090)) TIERSTACK_ZIPKIN_PORT=$((offset + 9411)) \
-		TIERSTACK_RATE_LIMIT_PER_SEC=1000000000
+# Each stack's tree, network prefix (BENCH_BASELINE_NET_PREFIX, BENCH_HEAD_NET_PREFIX) and
+# published ports (the defaults plus an offset); its images are tagged bench-base and bench-head.
+declare -A tree=([base]=$(mktemp -d) [head]=$PWD)
+declare -A prefix=([base]=${BENCH_BASELINE_NET_PREFIX:-10.217} [head]=${BENCH_HEAD_NET_PREFIX:-10.216})
+declare -A offset=([base]=10000 [head]=20000)
+declare -A label=([base]="baseline ${base_commit:0:7}" [head]="this tree, ${head_commit:0:7}")
+# Runs the command in the stack's tree with its Compose settings.
+in_stack() {
+	local name=$1
+	shift
+	(cd "${tree[$name]}" &&
+		export COMPOSE_PROJECT_NAME="tierstack-bench-$name" TIERSTACK_IMAGE_TAG="bench-$name" \
+			TIERSTACK_NET_PREFIX="${prefix[$name]}" TIERSTACK_RATE_LIMIT_PER_SEC=1000000000 \
+			TIERSTACK_HTTP_PORT=$((offset[$name] + 8088)) TIERSTACK_HTTPS_PORT=$((offset[$name] + 8443)) \
+			TIERSTACK_PROMETHEUS_PORT=$((offset[$name] + 9090)) TIERSTACK_ZIPKIN_PORT=$((offset[$name] + 9411)) &&
+		"$@")
 }
 cleanup() {
-	for stack in "${stacks[@]}"; do
-		read -r name tree prefix offset <<<"$stack"
-		if [ -f "$tree/docker-compose.yml" ]; then
-			(cd "$tree" && env $(stack_env "$name" "$prefix" "$offset") "${compose[@]}" down -v --remove-orphans >/dev/null 2>&1) || true
+	for name in base head; do
+		if [ -f "${tree[$name]}/docker-compose.yml" ]; then
+			in_stack "$name" "${compose[@]}" down -v --remove-orphans >/dev/null 2>&1 || true
 		fi
+		# By name: an image that also carries another tag (latest) keeps it.
+		docker images --format '{{.Repository}}:{{.Tag}}' --filter "reference=tierstack/*:bench-$name" |
+			xargs -r docker rmi >/dev/null 2>&1 || true
 	done
-	rm -rf "$base_tree"
+	rm -rf "${tree[base]}"
 }
 trap cleanup EXIT
 
-git archive "$base_commit" | tar -x -C "$base_tree"
-for stack in "${stacks[@]}"; do
-	read -r name tree prefix offset <<<"$stack"
-	log "$name ($([ "$name" = base ] && echo "${base_commit:0:7}" || echo "${head_commit:0:7}, this tree")): building and starting the stack"
+git archive "$base_commit" | tar -x -C "${tree[base]}"
+for name in base head; do
+	log "${label[$name]}: building and starting the stack"
 	# Jars and images first: Compose would otherwise look for an image that only a later
 	# service builds (the one-shot migration runs the app image) in a registry.
-	(cd "$tree" && export $(stack_env "$name" "$prefix" "$offset") &&
-		./mvnw -q -B -DskipTests package && "${compose[@]}" build -q && bash scripts/up.sh) >"$OUT/up-$name.log" 2>&1 ||
+	in_stack "$name" bash -c './mvnw -q -B -DskipTests package && "$@" build -q && bash scripts/up.sh' \
+		build "${compose[@]}" >"$OUT/up-$name.log" 2>&1 ||
 		die "the $name stack did not come up: $OUT/up-$name.log"
 done
 
@@ -70,10 +79,10 @@ vip_url() {
 		echo "http://$1.1.10"
 	fi
 }
-base_url=$(vip_url 10.217)
-head_url=$(vip_url 10.216)
-isbn=$(curl -skf "$base_url/api/books?size=1" | grep -o '"isbn":"[0-9]*"' | head -n 1 | grep -o '[0-9]\{13\}')
-[ -n "$isbn" ] || die "the baseline's catalog answered no book"
+base_url=$(vip_url "${prefix[base]}")
+head_url=$(vip_url "${prefix[head]}")
+isbn=$({ curl -skf "$base_url/api/books?size=1" || true; } | grep -o '"isbn":"[0-9]*"' | head -n 1 | grep -o '[0-9]\{13\}' || true)
+[ -n "$isbn" ] || die "the baseline's catalog at $base_url answered no book"
 path=/books/$isbn
 for url in "$base_url$path" "$head_url$path"; do
 	[ "$(curl -sk -o /dev/null -w '%{http_code}' "$url")" = 200 ] || die "$url does not answer 200"
@@ -95,7 +104,7 @@ base_median=$(rounds base | median)
 head_median=$(rounds head | median)
 {
 	echo "| **against a baseline** (two whole Compose stacks side by side, the book page through each VIP, wrk -t2 -c$CONNECTIONS, $ROUNDS interleaved rounds of $DURATION, medians) | |"
-	echo "| baseline ${base_commit:0:7} ($base_url) | $(rounds base)req/s (median $base_median), non-2xx $(failed base) |"
-	echo "| this tree, ${head_commit:0:7} ($head_url) | $(rounds head)req/s (median $head_median), non-2xx $(failed head) |"
+	echo "| ${label[base]} ($base_url) | $(rounds base)req/s (median $base_median), non-2xx $(failed base) |"
+	echo "| ${label[head]} ($head_url) | $(rounds head)req/s (median $head_median), non-2xx $(failed head) |"
 	echo "| ratio: book page through the VIP, this tree / baseline | $(awk -v a="$head_median" -v b="$base_median" 'BEGIN {printf "%.2f", a / b}') |"
 } | tee -a "$OUT/results.md"

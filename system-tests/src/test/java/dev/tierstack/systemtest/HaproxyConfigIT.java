@@ -190,8 +190,13 @@ class HaproxyConfigIT {
 				.put("asked past the cache", pastTheCache)
 				.put("page 3, then 2.1 s later", List.of(kept, later))
 				.write();
-			assertThat(Set.copyOf(origins.get("/"))).as("one answer, then copies").hasSize(1).doesNotContainNull();
-			assertThat(Set.copyOf(origins.get("/?page=2"))).hasSize(1).doesNotContain(origins.get("/").get(0));
+			// A copy lasts until HAProxy's clock passes a whole second after it was
+			// stored:
+			// three requests in a row may straddle that once, never twice.
+			origins.values().forEach((ids) -> assertThat(ids).hasSize(3).doesNotContainNull());
+			assertThat(Set.copyOf(origins.get("/"))).as("one answer, then copies").hasSizeLessThan(3);
+			assertThat(Set.copyOf(origins.get("/?page=2"))).hasSizeLessThan(3)
+				.doesNotContainAnyElementsOf(origins.get("/"));
 			assertThat(Set.copyOf(origins.get("/?q=cookie"))).as("an answer with a cookie is never kept").hasSize(3);
 			assertThat(Set.copyOf(origins.get("/books/9781900000017"))).as("only the catalog is kept").hasSize(3);
 			assertThat(pastTheCache).isNotNull().isNotIn(origins.get("/"));

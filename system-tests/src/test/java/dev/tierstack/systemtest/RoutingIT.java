@@ -134,10 +134,12 @@ class RoutingIT {
 		int stock = book.get("stock").asInt();
 		String path = "/?page=" + pageNumber;
 
+		// A copy lasts until the load balancer's clock passes a whole second: of three
+		// requests in a row, the second or the third comes from it.
 		HttpResponse<String> rendered = Http.get(http, vip, path);
-		HttpResponse<String> kept = Http.get(http, vip, path);
 		assertThat(stockShown(rendered, isbn)).isEqualTo(stock);
-		assertThat(kept.headers().firstValue("age")).as("the second copy comes from the load balancer").isPresent();
+		assertThat(List.of(Http.get(http, vip, path), Http.get(http, vip, path))).as("a copy from the load balancer")
+			.anySatisfy((kept) -> assertThat(kept.headers().firstValue("age")).isPresent());
 
 		HttpResponse<String> all = Http.send(http, order(isbn, stock));
 		long ordered = System.nanoTime();

@@ -71,7 +71,8 @@ class TlsIT {
 
 	@Test
 	void httpsAnswersWithHstsSecureCookiesAndHttp2WhereOffered() {
-		// A page with a form to post, which sets the CSRF cookie.
+		// A page of the order controller, which sets the CSRF cookie (the catalog sets
+		// none).
 		HttpResponse<String> h2 = Http.get(Http.client(HttpClient.Version.HTTP_2), stack.vipUrl(), "/orders/lookup");
 		assertThat(h2.statusCode()).isEqualTo(200);
 		assertThat(h2.version()).isEqualTo(HttpClient.Version.HTTP_2);
