@@ -116,9 +116,8 @@ class OperationsIT {
 		Map<String, Set<String>> answers = new LinkedHashMap<>();
 		Instant deadline = Instant.now().plus(SCRAPES_SETTLE);
 		do {
-			// A request through the VIP, so that both tiers have timed at least one (past
-			// the
-			// load balancer's copy of the page).
+			// A request through the VIP, past the load balancer's copy of the page, so
+			// that both tiers have timed at least one.
 			Http.send(http, Http.request(stack.vipUrl(), "/").header("Cache-Control", "no-cache").GET().build());
 			expected.keySet().forEach((query) -> answers.put(query, Set.copyOf(prometheus.query(query))));
 			if (expected.entrySet()

@@ -90,12 +90,7 @@ class RoutingIT {
 	@Test
 	void anOrderWithAnIdempotencyKeyIsStoredOnceThroughEveryTier() {
 		String isbn = Http.isbnsInStock(http, vip, 1).get(0);
-		String key = "st-routing-" + UUID.randomUUID();
-		HttpRequest post = Http.request(vip, "/api/orders")
-			.header("Content-Type", "application/json")
-			.header("Idempotency-Key", key)
-			.POST(HttpRequest.BodyPublishers.ofString("{\"lines\":[{\"isbn\":\"" + isbn + "\",\"quantity\":1}]}"))
-			.build();
+		HttpRequest post = order(isbn, 1);
 		HttpResponse<String> created = Http.send(http, post);
 		assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
 		String id = Http.json(created).get("id").asString();
@@ -166,10 +161,11 @@ class RoutingIT {
 		assertThat(staleForMs).as("a copy is kept a second at most").isLessThan(2000);
 	}
 
+	// An order for QUANTITY copies of ISBN under a new Idempotency-Key.
 	private static HttpRequest order(String isbn, int quantity) {
 		return Http.request(vip, "/api/orders")
 			.header("Content-Type", "application/json")
-			.header("Idempotency-Key", "st-catalog-cache-" + UUID.randomUUID())
+			.header("Idempotency-Key", "st-routing-" + UUID.randomUUID())
 			.POST(HttpRequest.BodyPublishers
 				.ofString("{\"lines\":[{\"isbn\":\"" + isbn + "\",\"quantity\":" + quantity + "}]}"))
 			.build();
