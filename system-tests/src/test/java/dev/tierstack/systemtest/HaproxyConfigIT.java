@@ -118,6 +118,36 @@ class HaproxyConfigIT {
 	}
 
 	/**
+	 * A web node that answers with a response HAProxy cannot parse (a
+	 * {@code Content-Length} that is not a number) gets the client a 502 in the format of
+	 * its request: the problem document on {@code /api}, the site's page elsewhere, with
+	 * {@code Retry-After} (such an answer is not among the load balancer's
+	 * {@code retry-on} conditions).
+	 */
+	@Test
+	void aWebNodeThatAnswersGarbageIsAnsweredInTheFormatOfTheRequest() throws Exception {
+		String name = "tierstack-lbtest-" + ProcessHandle.current().pid();
+		try {
+			startLoadBalancer(name);
+			startGarbageWebNode(name);
+			Map<String, String> answers = new TreeMap<>();
+			for (String path : List.of("/api/books", "/books/9781900000017")) {
+				answers.put("garbage from the web node " + path, answer(name + "-lb", path));
+			}
+			Results.of("haproxy-bad-gateway").put("answers", answers).write();
+			assertThat(answers.get("garbage from the web node /api/books")).contains("HTTP/2 502", "retry-after: 5",
+					"content-type: application/problem+json", "\"type\":\"urn:tierstack:problem:bad-gateway\"",
+					"\"status\":502");
+			assertThat(answers.get("garbage from the web node /books/9781900000017")).contains("HTTP/2 502",
+					"retry-after: 5", "content-type: text/html; charset=utf-8",
+					"The bookshop is unavailable at the moment");
+		}
+		finally {
+			removeLoadBalancerAndStub(name);
+		}
+	}
+
+	/**
 	 * A static asset under a content-hashed name is answered from the load balancer's
 	 * cache after the first request, one copy per encoding; an asset under its plain name
 	 * and a page are always asked of a web node. The stub web node stamps every answer it
@@ -246,6 +276,34 @@ class HaproxyConfigIT {
 				""" + rules.indent(1));
 		Proc.docker(Duration.ofMinutes(1), "run", "-d", "--name", name + "-web", "--network", name, "--network-alias",
 				"web", "-v", stub + ":/stub.cfg:ro", "--entrypoint", "haproxy", IMAGE, "-db", "-f", "/stub.cfg")
+			.orThrow();
+		// In rotation after two passed checks, a second apart.
+		Thread.sleep(3000);
+	}
+
+	/**
+	 * A web node beside the load balancer that passes its readiness check and answers
+	 * every other request with a response head no HTTP parser accepts: a few lines of
+	 * Perl (in every Debian image), since an HAProxy stub only says valid HTTP.
+	 */
+	private static void startGarbageWebNode(String name) throws Exception {
+		String server = """
+				use IO::Socket::INET;
+				my $server = IO::Socket::INET->new(LocalPort => 8080, Listen => 16, ReuseAddr => 1) or die "$!";
+				while (my $client = $server->accept) {
+					my $first = <$client> // "";
+					while (my $line = <$client>) { last if $line =~ /^\\r?\\n$/; }
+					if ($first =~ m{^GET /readyz }) {
+						print $client "HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\nConnection: close\\r\\n\\r\\n";
+					}
+					else {
+						print $client "HTTP/1.1 200 OK\\r\\nContent-Length: twelve\\r\\nConnection: close\\r\\n\\r\\nnot a length";
+					}
+					close $client;
+				}
+				""";
+		Proc.docker(Duration.ofMinutes(1), "run", "-d", "--name", name + "-web", "--network", name, "--network-alias",
+				"web", "--entrypoint", "perl", IMAGE, "-e", server)
 			.orThrow();
 		// In rotation after two passed checks, a second apart.
 		Thread.sleep(3000);
