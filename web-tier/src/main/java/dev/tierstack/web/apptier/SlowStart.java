@@ -36,6 +36,9 @@ class SlowStart {
 
 	private volatile boolean seenAny;
 
+	/** The list last given to {@link #track}, to pass over the same list unlocked. */
+	private volatile List<ServiceInstance> tracked = List.of();
+
 	SlowStart(Duration window) {
 		this(window, System::nanoTime, () -> ThreadLocalRandom.current().nextDouble());
 	}
@@ -48,16 +51,39 @@ class SlowStart {
 
 	/**
 	 * Notes which instances joined or left the list since the last call: one that left
-	 * and came back starts its window again.
+	 * and came back starts its window again. Every request passes its list here; between
+	 * two rounds of health checks it is the same instances, which need no lock.
 	 * @param instances the current list
 	 */
-	synchronized void track(List<ServiceInstance> instances) {
+	void track(List<ServiceInstance> instances) {
+		if (!sameInstances(instances, this.tracked)) {
+			update(instances);
+		}
+	}
+
+	private synchronized void update(List<ServiceInstance> instances) {
+		if (sameInstances(instances, this.tracked)) {
+			return;
+		}
 		long now = this.nanoClock.getAsLong();
 		Set<String> current = instances.stream().map(FewestInFlightLoadBalancer::key).collect(Collectors.toSet());
 		this.joinedAt.keySet().retainAll(current);
 		long joined = (this.seenAny || instances.isEmpty()) ? now : now - this.windowNanos;
 		current.forEach((key) -> this.joinedAt.putIfAbsent(key, joined));
 		this.seenAny |= !instances.isEmpty();
+		this.tracked = List.copyOf(instances);
+	}
+
+	private static boolean sameInstances(List<ServiceInstance> instances, List<ServiceInstance> tracked) {
+		if (instances.size() != tracked.size()) {
+			return false;
+		}
+		for (int i = 0; i < instances.size(); i++) {
+			if (instances.get(i) != tracked.get(i)) {
+				return false;
+			}
+		}
+		return true;
 	}
 
 	/**

@@ -62,6 +62,14 @@ class SlowStartTests {
 	}
 
 	@Test
+	void theSameInstancesInNewObjectsStartNoWindow() {
+		offer(this.slowStart, List.of(this.a, this.b));
+		this.now.addAndGet(WINDOW.toNanos() / 2);
+		ServiceInstance sameB = instance("10.0.3.3");
+		assertThat(timesOffered(sameB, List.of(this.a, sameB))).isEqualTo(100);
+	}
+
+	@Test
 	void whenNoInstanceHasSettledEveryInstanceIsOffered() {
 		offer(this.slowStart, List.of(this.a));
 		offer(this.slowStart, List.of());
