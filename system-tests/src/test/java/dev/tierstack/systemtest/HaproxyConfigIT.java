@@ -289,6 +289,7 @@ class HaproxyConfigIT {
 	private static void startGarbageWebNode(String name) throws Exception {
 		String server = """
 				use IO::Socket::INET;
+				$SIG{PIPE} = 'IGNORE';
 				my $server = IO::Socket::INET->new(LocalPort => 8080, Listen => 16, ReuseAddr => 1) or die "$!";
 				while (my $client = $server->accept) {
 					my $first = <$client> // "";

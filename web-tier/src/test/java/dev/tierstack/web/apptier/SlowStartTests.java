@@ -62,6 +62,22 @@ class SlowStartTests {
 	}
 
 	@Test
+	void anInstanceThatReplacesAnotherInAListOfTheSameSizeStartsItsWindow() {
+		ServiceInstance c = instance("10.0.3.4");
+		offer(this.slowStart, List.of(this.a, this.b));
+		this.now.addAndGet(WINDOW.toNanos() * 3);
+		offer(this.slowStart, List.of(this.a, c));
+		assertThat(timesOffered(c, List.of(this.a, c))).isEqualTo(10);
+	}
+
+	@Test
+	void theSameInstancesInAnotherOrderStartNoWindow() {
+		offer(this.slowStart, List.of(this.a, this.b));
+		this.now.addAndGet(WINDOW.toNanos() / 2);
+		assertThat(timesOffered(this.b, List.of(this.b, this.a))).isEqualTo(100);
+	}
+
+	@Test
 	void theSameInstancesInNewObjectsStartNoWindow() {
 		offer(this.slowStart, List.of(this.a, this.b));
 		this.now.addAndGet(WINDOW.toNanos() / 2);
