@@ -56,13 +56,13 @@ class SlowStart {
 	 * @param instances the current list
 	 */
 	void track(List<ServiceInstance> instances) {
-		if (!sameInstances(instances, this.tracked)) {
+		if (!instances.equals(this.tracked)) {
 			update(instances);
 		}
 	}
 
 	private synchronized void update(List<ServiceInstance> instances) {
-		if (sameInstances(instances, this.tracked)) {
+		if (instances.equals(this.tracked)) {
 			return;
 		}
 		long now = this.nanoClock.getAsLong();
@@ -72,18 +72,6 @@ class SlowStart {
 		current.forEach((key) -> this.joinedAt.putIfAbsent(key, joined));
 		this.seenAny |= !instances.isEmpty();
 		this.tracked = List.copyOf(instances);
-	}
-
-	private static boolean sameInstances(List<ServiceInstance> instances, List<ServiceInstance> tracked) {
-		if (instances.size() != tracked.size()) {
-			return false;
-		}
-		for (int i = 0; i < instances.size(); i++) {
-			if (instances.get(i) != tracked.get(i)) {
-				return false;
-			}
-		}
-		return true;
 	}
 
 	/**
