@@ -33,11 +33,21 @@ public class AppTierInstances {
 		ServiceInstanceListSupplier base = properties.usesDns()
 				? new DnsInstances(properties.dnsName(), properties.port(), properties.dnsRefresh())
 				: ServiceInstanceListSuppliers.from(AppTierProperties.SERVICE_ID, fixed(properties));
-		if (!properties.healthChecks()) {
-			return base;
-		}
+		return properties.healthChecks() ? ready(base, context, properties) : base;
+	}
+
+	/**
+	 * The instances of {@code base} that answer their readiness probes, asked of it again
+	 * as {@code spring.cloud.loadbalancer.health-check} says.
+	 * @param base where the instances come from
+	 * @param context the load balancer's child context
+	 * @param properties the app tier's settings
+	 * @return the ready instances
+	 */
+	static ServiceInstanceListSupplier ready(ServiceInstanceListSupplier base, ConfigurableApplicationContext context,
+			AppTierProperties properties) {
 		return ServiceInstanceListSupplier.builder()
-			.withBase(base)
+			.withBase(new ChangedInstances(base))
 			.with((loadBalancerContext, instances) -> new HealthCheckServiceInstanceListSupplier(instances,
 					loadBalancerContext.getBean(LoadBalancerClientFactory.class), readiness(properties)))
 			.build(context);

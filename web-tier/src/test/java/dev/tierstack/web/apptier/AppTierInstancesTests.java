@@ -5,14 +5,17 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import dev.tierstack.web.forward.StandInAppTier;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Flux;
 
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.InitializingBean;
+import org.springframework.cloud.client.DefaultServiceInstance;
 import org.springframework.cloud.client.ServiceInstance;
 import org.springframework.cloud.client.loadbalancer.LoadBalancerClientsProperties;
 import org.springframework.cloud.loadbalancer.core.ServiceInstanceListSupplier;
@@ -25,8 +28,8 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * App instances from fixed URLs, and the readiness checks that keep the list of those
- * ready, against stand-ins: a round every second, as web-tier.yaml has it, and 600 ms to
- * a probe.
+ * ready, against stand-ins: a round every second (unless a test says otherwise), and 600
+ * ms to a probe.
  */
 class AppTierInstancesTests {
 
@@ -89,6 +92,43 @@ class AppTierInstancesTests {
 			.isLessThan(INTERVAL.plus(PROBE_TIMEOUT).plusSeconds(1));
 	}
 
+	@Test
+	void anInstanceTheSourceAddsIsProbedAtOnceNotAtTheNextRound() throws Exception {
+		StandInAppTier first = node("first");
+		List<ServiceInstance> listed = new CopyOnWriteArrayList<>(List.of(instance(first)));
+		ServiceInstanceListSupplier readyInstances = readyInstances(listed, Duration.ofMinutes(1),
+				Duration.ofMillis(200));
+		await().atMost(Duration.ofSeconds(10)).until(() -> readyInstances.get().blockFirst().size() == 1);
+		StandInAppTier added = node("added");
+		long started = System.nanoTime();
+		listed.add(instance(added));
+		await().atMost(Duration.ofSeconds(10))
+			.pollInterval(Duration.ofMillis(20))
+			.until(() -> readyInstances.get().blockFirst().size() == 2);
+		Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
+		assertThat(elapsed).as("a refetch (200 ms) and a probe, not the next round (a minute)")
+			.isLessThan(Duration.ofSeconds(2));
+	}
+
+	@Test
+	void aRoundLongerThanTheRefetchIntervalStillPublishesItsResult() throws Exception {
+		StandInAppTier ready = node("ready");
+		StandInAppTier hung = node("hung");
+		hung.hang();
+		ServiceInstanceListSupplier readyInstances = readyInstances(
+				new CopyOnWriteArrayList<>(List.of(instance(ready), instance(hung))), INTERVAL, Duration.ofMillis(200));
+		List<ServiceInstance> first = readyInstances.get().blockFirst(Duration.ofSeconds(10));
+		assertThat(first).as("the unchanged list refetched every 200 ms does not restart the 600 ms round")
+			.extracting(ServiceInstance::getUri)
+			.containsExactly(URI.create(ready.baseUrl()));
+	}
+
+	private static ServiceInstance instance(StandInAppTier node) {
+		URI url = URI.create(node.baseUrl());
+		return new DefaultServiceInstance(url.getHost() + ":" + url.getPort(), AppTierProperties.SERVICE_ID,
+				url.getHost(), url.getPort(), false);
+	}
+
 	private StandInAppTier node(String name) {
 		StandInAppTier node = StandInAppTier.start(name);
 		this.nodes.add(node);
@@ -97,16 +137,49 @@ class AppTierInstancesTests {
 
 	// The supplier as the load balancer's child context builds and starts it.
 	private ServiceInstanceListSupplier readyInstances() throws Exception {
+		AppTierProperties properties = properties(
+				this.nodes.stream().map((node) -> URI.create(node.baseUrl())).toList());
+		return start(new AppTierInstances().readyInstances(context(INTERVAL, null), properties));
+	}
+
+	// The same over a list of instances the test changes, asked for again every refetch.
+	private ServiceInstanceListSupplier readyInstances(List<ServiceInstance> listed, Duration interval,
+			Duration refetch) throws Exception {
+		ServiceInstanceListSupplier source = new ServiceInstanceListSupplier() {
+
+			@Override
+			public String getServiceId() {
+				return AppTierProperties.SERVICE_ID;
+			}
+
+			@Override
+			public Flux<List<ServiceInstance>> get() {
+				return Flux.defer(() -> Flux.just(List.copyOf(listed)));
+			}
+
+		};
+		return start(AppTierInstances.ready(source, context(interval, refetch), properties(List.of())));
+	}
+
+	private GenericApplicationContext context(Duration interval, @Nullable Duration refetch) {
 		LoadBalancerClientsProperties loadBalancer = new LoadBalancerClientsProperties();
-		loadBalancer.getHealthCheck().setInterval(INTERVAL);
+		loadBalancer.getHealthCheck().setInterval(interval);
 		loadBalancer.getHealthCheck().setPath(Map.of("default", "/readyz"));
 		loadBalancer.getHealthCheck().setUpdateResultsList(false);
+		if (refetch != null) {
+			loadBalancer.getHealthCheck().setRefetchInstances(true);
+			loadBalancer.getHealthCheck().setRefetchInstancesInterval(refetch);
+		}
 		this.context.registerBean(LoadBalancerClientFactory.class, () -> new LoadBalancerClientFactory(loadBalancer));
 		this.context.refresh();
-		AppTierProperties properties = new AppTierProperties(
-				this.nodes.stream().map((node) -> URI.create(node.baseUrl())).toList(), null, 0, null, true, null, null,
-				PROBE_TIMEOUT, null, 0, null, null, null);
-		ServiceInstanceListSupplier readyInstances = new AppTierInstances().readyInstances(this.context, properties);
+		return this.context;
+	}
+
+	private static AppTierProperties properties(List<URI> urls) {
+		return new AppTierProperties(urls, null, 0, null, true, null, null, PROBE_TIMEOUT, null, 0, null, null, null);
+	}
+
+	private ServiceInstanceListSupplier start(ServiceInstanceListSupplier readyInstances) throws Exception {
 		((InitializingBean) readyInstances).afterPropertiesSet();
 		this.readyInstances = readyInstances;
 		return readyInstances;
