@@ -153,6 +153,46 @@ class SwarmIT {
 				+ "\nrequests by server, status and termination state: " + counted);
 	}
 
+	private static final Pattern DATABASE_EVENTS = Pattern.compile(
+			"member-watch|switchover|promot|demot|acquired session lock|following a (new|different) leader|FATAL|PANIC");
+
+	private static final Pattern JVM_WARNINGS = Pattern.compile(" (WARN|ERROR) ");
+
+	/**
+	 * When reads failed in a scenario: what the load balancers did, their requests that
+	 * took a second or more with their timers (where the time went: queued, connecting,
+	 * waiting for the web node), the tasks, the database members' role changes and the
+	 * JVMs' warnings, all since {@code since}.
+	 */
+	private static void explainFailures(String what, Instant since, SteadyLoad.Run run) {
+		if (run.failures().isEmpty()) {
+			return;
+		}
+		printLoadBalancerLog(what, since);
+		List<String> slow = swarm.logLines("lb", since, REQUEST_LINE, Integer.MAX_VALUE)
+			.stream()
+			.filter((line) -> totalMillis(line) >= 1000)
+			.toList();
+		ComposeStack.log("requests that took a load balancer 1 s or more during " + what + ": " + slow.size()
+				+ " (the first 80; timers TR/Tw/Tc/Tr/Ta in ms, then status, bytes, termination state, "
+				+ "connections act/fe/be/srv/retries, queues srv/backend):\n"
+				+ String.join("\n", slow.subList(0, Math.min(80, slow.size()))));
+		ComposeStack.log("tasks after " + what + ":\n" + swarm.swarm(Duration.ofMinutes(1), "status").out());
+		for (String service : List.of("db1", "db2")) {
+			ComposeStack.log(service + " during " + what + ":\n"
+					+ String.join("\n", swarm.logLines(service, since, DATABASE_EVENTS, 60)));
+		}
+		for (String service : List.of("web", "app")) {
+			ComposeStack.log(service + " warnings during " + what + ":\n"
+					+ String.join("\n", swarm.logLines(service, since, JVM_WARNINGS, 60)));
+		}
+	}
+
+	private static long totalMillis(String requestLine) {
+		Matcher request = REQUEST_LINE.matcher(requestLine);
+		return request.find() ? Long.parseLong(request.group(2).substring(request.group(2).lastIndexOf('/') + 1)) : -1;
+	}
+
 	private static LongFunction<HttpRequest> reads() {
 		return SteadyLoad.catalogReads(vip, isbns);
 	}
@@ -169,9 +209,7 @@ class SwarmIT {
 		SteadyLoad.Run run = deploy.run();
 		OrderStream orders = deploy.orders();
 		Results results = deploy.results();
-		if (!run.failures().isEmpty()) {
-			printLoadBalancerLog("the deploy", started);
-		}
+		explainFailures("the deploy", started, run);
 		deploy.command().orThrow();
 		SteadyLoad.assertSentAsScheduled(run);
 		assertThat(run.failures()).as("failed reads").isEmpty();
@@ -197,9 +235,11 @@ class SwarmIT {
 	@Test
 	@Order(2)
 	void aVersionThatFailsItsHealthCheckIsRolledBack() {
+		Instant started = Instant.now();
 		String before = swarm.image("app");
 		Deploy deploy = deployUnderLoad("swarm-broken-version", "st-broken");
 		SteadyLoad.Run run = deploy.run();
+		explainFailures("the broken version's deploy", started, run);
 		assertThat(deploy.command().exitCode()).as("the deploy's exit code").isNotZero();
 		assertThat(deploy.command().err()).contains("rollback");
 		assertThat(swarm.image("app")).as("the app tier after the rollback").isEqualTo(before);
@@ -216,6 +256,7 @@ class SwarmIT {
 	@Test
 	@Order(3)
 	void aRollbackReturnsToThePreviousVersionWithoutAFailedRequest() {
+		Instant started = Instant.now();
 		Proc.Result[] rollback = new Proc.Result[1];
 		SteadyLoad.Run run = new SteadyLoad(http, reads(), RATE).run(MIN_DURATION, MAX_DURATION, Duration.ofSeconds(3),
 				TAIL, (event) -> rollback[0] = swarm.swarm(Duration.ofMinutes(7), "rollback"));
@@ -224,6 +265,7 @@ class SwarmIT {
 			.put("rollbackOutput", rollback[0].out().lines().toList())
 			.put("lastWebVersions", lastVersions(run, 40))
 			.write();
+		explainFailures("the rollback", started, run);
 		rollback[0].orThrow();
 		SteadyLoad.assertSentAsScheduled(run);
 		assertThat(run.failures()).as("failed reads").isEmpty();
@@ -236,6 +278,7 @@ class SwarmIT {
 	@Test
 	@Order(4)
 	void aKilledTaskIsReplacedAndBackInRotation() {
+		Instant started = Instant.now();
 		String victim = swarm.containers("web").getFirst();
 		long[] backMs = new long[1];
 		SteadyLoad.Run run = new SteadyLoad(http, reads(), RATE).run(MIN_DURATION, MAX_DURATION, Duration.ofSeconds(3),
@@ -255,6 +298,7 @@ class SwarmIT {
 					}
 				});
 		Results.of("swarm-killed-task", run, RATE).put("killToBackInRotationMs", backMs[0]).write();
+		explainFailures("the killed task's replacement", started, run);
 		SteadyLoad.assertSentAsScheduled(run);
 		assertThat(run.failures()).as("failed reads").isEmpty();
 		assertThat(backMs[0]).as("ms until the new task served").isPositive();
@@ -313,6 +357,7 @@ class SwarmIT {
 	@Test
 	@Order(5)
 	void scalingWebAndAppUpAndDownFailsNoRequest() {
+		Instant started = Instant.now();
 		Map<String, Long> phasesMs = new TreeMap<>();
 		SteadyLoad.Run run = new SteadyLoad(http, reads(), RATE).run(MIN_DURATION, MAX_DURATION, Duration.ofSeconds(3),
 				TAIL, (event) -> {
@@ -328,6 +373,7 @@ class SwarmIT {
 					phasesMs.put("down", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
 				});
 		Results.of("swarm-scaling", run, RATE).put("scaleMs", phasesMs).write();
+		explainFailures("the scaling", started, run);
 		SteadyLoad.assertSentAsScheduled(run);
 		assertThat(run.failures()).as("failed reads").isEmpty();
 		assertThat(run.outcomes().stream().map(SteadyLoad.Outcome::webNode).filter((node) -> node != null).distinct())

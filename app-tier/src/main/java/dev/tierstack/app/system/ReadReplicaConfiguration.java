@@ -68,6 +68,13 @@ class ReadReplicaConfiguration {
 					.toMillis());
 		replica.setMaxLifetime(
 				environment.getProperty("app.db.read-max-lifetime", Duration.class, Duration.ofMinutes(30)).toMillis());
+		// Every connection is replaced within that lifetime anyway: no keep-alive probe
+		// and no
+		// retiring of idle ones, which Hikari would switch off itself (with a warning)
+		// when
+		// they come near the lifetime.
+		replica.setKeepaliveTime(0);
+		replica.setIdleTimeout(0);
 		replica.setExceptionOverride(new ReadPoolEviction(() -> evictConnections(replica),
 				environment.getProperty("app.db.read-eviction-interval", Duration.class, Duration.ofSeconds(10)),
 				InstantSource.system()));
