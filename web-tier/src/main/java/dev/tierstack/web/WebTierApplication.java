@@ -35,12 +35,14 @@ import org.springframework.core.io.ClassPathResource;
 public class WebTierApplication {
 
 	public static void main(String[] args) {
-		// The JVM keeps DNS answers for 30 s and reads this once, at its first lookup: an
-		// app instance added by scaling or by a rolling update should be met within about
-		// a
-		// second (APP_TIER_DNS_REFRESH), as the one it replaces may already be draining.
+		// The JVM keeps DNS answers for 30 s (and failed lookups for 10 s), read once at
+		// its first lookup: an app instance added by scaling or by a rolling update
+		// should
+		// be met within about a second (APP_TIER_DNS_REFRESH), as the one it replaces may
+		// already be draining.
 		if (Security.getProperty("networkaddress.cache.ttl") == null) {
 			Security.setProperty("networkaddress.cache.ttl", "1");
+			Security.setProperty("networkaddress.cache.negative.ttl", "1");
 		}
 		new SpringApplicationBuilder(WebTierApplication.class).properties("spring.config.name=web-tier").run(args);
 	}

@@ -68,11 +68,10 @@ class ReadReplicaConfiguration {
 					.toMillis());
 		replica.setMaxLifetime(
 				environment.getProperty("app.db.read-max-lifetime", Duration.class, Duration.ofMinutes(30)).toMillis());
-		// Every connection is replaced within that lifetime anyway: no keep-alive probe
-		// and no
-		// retiring of idle ones, which Hikari would switch off itself (with a warning)
-		// when
-		// they come near the lifetime.
+		// Short-lived connections by design (the lifetime brings reads back to a replica
+		// that is back): no keep-alive probes and no retiring of idle connections,
+		// always.
+		// Hikari switches both off itself, with a warning, near a lifetime this short.
 		replica.setKeepaliveTime(0);
 		replica.setIdleTimeout(0);
 		replica.setExceptionOverride(new ReadPoolEviction(() -> evictConnections(replica),

@@ -37,8 +37,8 @@ public class AppTierInstances {
 	}
 
 	/**
-	 * The instances of {@code base} that answer their readiness probes, asked of it again
-	 * as {@code spring.cloud.loadbalancer.health-check} says.
+	 * The instances of {@code base}, asked of it again every {@code dns-refresh}, that
+	 * answer their readiness probes ({@code spring.cloud.loadbalancer.health-check}).
 	 * @param base where the instances come from
 	 * @param context the load balancer's child context
 	 * @param properties the app tier's settings
@@ -47,7 +47,7 @@ public class AppTierInstances {
 	static ServiceInstanceListSupplier ready(ServiceInstanceListSupplier base, ConfigurableApplicationContext context,
 			AppTierProperties properties) {
 		return ServiceInstanceListSupplier.builder()
-			.withBase(new ChangedInstances(base))
+			.withBase(new ChangedInstances(base, properties.dnsRefresh()))
 			.with((loadBalancerContext, instances) -> new HealthCheckServiceInstanceListSupplier(instances,
 					loadBalancerContext.getBean(LoadBalancerClientFactory.class), readiness(properties)))
 			.build(context);

@@ -17,7 +17,8 @@ import org.springframework.util.unit.DataSize;
  * ({@code APP_TIER_DNS_NAME}, as Docker gives a scaled service); resolved again every
  * {@code dnsRefresh}
  * @param port the app instances' port when found through DNS ({@code APP_TIER_PORT})
- * @param dnsRefresh how often the DNS name is resolved again
+ * @param dnsRefresh how often the instances are listed again (the DNS name resolved, the
+ * fixed URLs taken), for the readiness checks to probe a changed list at once
  * @param healthChecks whether instances are probed on their readiness endpoint and
  * skipped while not ready (interval: {@code spring.cloud.loadbalancer.health-check.*})
  * @param connectTimeout time to open a connection; a dead node costs at most this
@@ -40,8 +41,7 @@ import org.springframework.util.unit.DataSize;
  * one that times out is tried once more there. The request's last chance (the retry, or
  * an attempt with no other instance to go to: every other one tried, paused or absent)
  * waits for all the time left instead, so that a single slow instance still answers (a
- * hung instance, then a retry: 800 ms, then up to 1 s). A readiness probe gets
- * {@code attemptTimeout} to connect and to answer
+ * hung instance, then a retry: 800 ms, then up to 1 s)
  * @param maxConnections pooled connections to all app instances together
  * @param failedInstancePause how long an instance that refused a connection or let an
  * attempt time out is left out

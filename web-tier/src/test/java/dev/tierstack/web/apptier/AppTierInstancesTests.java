@@ -81,12 +81,12 @@ class AppTierInstancesTests {
 		node("ready");
 		StandInAppTier hanging = node("hanging");
 		ServiceInstanceListSupplier readyInstances = readyInstances();
-		await().atMost(Duration.ofSeconds(10)).until(() -> readyInstances.get().blockFirst().size() == 2);
+		await().atMost(Duration.ofSeconds(10)).until(() -> size(readyInstances) == 2);
 		hanging.hang();
 		long started = System.nanoTime();
 		await().atMost(Duration.ofSeconds(10))
 			.pollInterval(Duration.ofMillis(20))
-			.until(() -> readyInstances.get().blockFirst().size() == 1);
+			.until(() -> size(readyInstances) == 1);
 		Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
 		assertThat(elapsed).as("an interval and a probe (1.6 s), and slack")
 			.isLessThan(INTERVAL.plus(PROBE_TIMEOUT).plusSeconds(1));
@@ -98,29 +98,45 @@ class AppTierInstancesTests {
 		List<ServiceInstance> listed = new CopyOnWriteArrayList<>(List.of(instance(first)));
 		ServiceInstanceListSupplier readyInstances = readyInstances(listed, Duration.ofMinutes(1),
 				Duration.ofMillis(200));
-		await().atMost(Duration.ofSeconds(10)).until(() -> readyInstances.get().blockFirst().size() == 1);
+		await().atMost(Duration.ofSeconds(10)).until(() -> size(readyInstances) == 1);
 		StandInAppTier added = node("added");
 		long started = System.nanoTime();
 		listed.add(instance(added));
 		await().atMost(Duration.ofSeconds(10))
 			.pollInterval(Duration.ofMillis(20))
-			.until(() -> readyInstances.get().blockFirst().size() == 2);
+			.until(() -> size(readyInstances) == 2);
 		Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
-		assertThat(elapsed).as("a refetch (200 ms) and a probe, not the next round (a minute)")
+		assertThat(elapsed).as("a refresh (200 ms) and a probe, not the next round (a minute)")
 			.isLessThan(Duration.ofSeconds(2));
 	}
 
 	@Test
-	void aRoundLongerThanTheRefetchIntervalStillPublishesItsResult() throws Exception {
+	void aRoundLongerThanTheRefreshIntervalStillPublishesItsResult() throws Exception {
 		StandInAppTier ready = node("ready");
 		StandInAppTier hung = node("hung");
 		hung.hang();
 		ServiceInstanceListSupplier readyInstances = readyInstances(
 				new CopyOnWriteArrayList<>(List.of(instance(ready), instance(hung))), INTERVAL, Duration.ofMillis(200));
 		List<ServiceInstance> first = readyInstances.get().blockFirst(Duration.ofSeconds(10));
-		assertThat(first).as("the unchanged list refetched every 200 ms does not restart the 600 ms round")
+		assertThat(first).as("the unchanged list asked for every 200 ms does not restart the 600 ms round")
 			.extracting(ServiceInstance::getUri)
 			.containsExactly(URI.create(ready.baseUrl()));
+	}
+
+	@Test
+	void aCheckerStartedAgainProbesTheUnchangedListAgain() throws Exception {
+		StandInAppTier ready = node("ready");
+		StandInAppTier hanging = node("hanging");
+		ServiceInstanceListSupplier readyInstances = readyInstances(
+				new CopyOnWriteArrayList<>(List.of(instance(ready), instance(hanging))), INTERVAL,
+				Duration.ofMillis(200));
+		await().atMost(Duration.ofSeconds(10)).until(() -> size(readyInstances) == 2);
+		((DisposableBean) readyInstances).destroy();
+		hanging.hang();
+		((InitializingBean) readyInstances).afterPropertiesSet();
+		await("the new subscription gets the unchanged list, and its rounds leave the hung instance out")
+			.atMost(Duration.ofSeconds(10))
+			.until(() -> size(readyInstances) == 1);
 	}
 
 	private static ServiceInstance instance(StandInAppTier node) {
@@ -138,13 +154,13 @@ class AppTierInstancesTests {
 	// The supplier as the load balancer's child context builds and starts it.
 	private ServiceInstanceListSupplier readyInstances() throws Exception {
 		AppTierProperties properties = properties(
-				this.nodes.stream().map((node) -> URI.create(node.baseUrl())).toList());
-		return start(new AppTierInstances().readyInstances(context(INTERVAL, null), properties));
+				this.nodes.stream().map((node) -> URI.create(node.baseUrl())).toList(), Duration.ofSeconds(1));
+		return start(new AppTierInstances().readyInstances(context(INTERVAL), properties));
 	}
 
-	// The same over a list of instances the test changes, asked for again every refetch.
+	// The same over a list of instances the test changes, asked for again every refresh.
 	private ServiceInstanceListSupplier readyInstances(List<ServiceInstance> listed, Duration interval,
-			Duration refetch) throws Exception {
+			Duration refresh) throws Exception {
 		ServiceInstanceListSupplier source = new ServiceInstanceListSupplier() {
 
 			@Override
@@ -158,31 +174,34 @@ class AppTierInstancesTests {
 			}
 
 		};
-		return start(AppTierInstances.ready(source, context(interval, refetch), properties(List.of())));
+		return start(AppTierInstances.ready(source, context(interval), properties(List.of(), refresh)));
 	}
 
-	private GenericApplicationContext context(Duration interval, @Nullable Duration refetch) {
+	private GenericApplicationContext context(Duration interval) {
 		LoadBalancerClientsProperties loadBalancer = new LoadBalancerClientsProperties();
 		loadBalancer.getHealthCheck().setInterval(interval);
 		loadBalancer.getHealthCheck().setPath(Map.of("default", "/readyz"));
 		loadBalancer.getHealthCheck().setUpdateResultsList(false);
-		if (refetch != null) {
-			loadBalancer.getHealthCheck().setRefetchInstances(true);
-			loadBalancer.getHealthCheck().setRefetchInstancesInterval(refetch);
-		}
+		loadBalancer.getHealthCheck().setRefetchInstances(false);
 		this.context.registerBean(LoadBalancerClientFactory.class, () -> new LoadBalancerClientFactory(loadBalancer));
 		this.context.refresh();
 		return this.context;
 	}
 
-	private static AppTierProperties properties(List<URI> urls) {
-		return new AppTierProperties(urls, null, 0, null, true, null, null, PROBE_TIMEOUT, null, 0, null, null, null);
+	private static AppTierProperties properties(List<URI> urls, Duration refresh) {
+		return new AppTierProperties(urls, null, 0, refresh, true, null, null, PROBE_TIMEOUT, null, 0, null, null,
+				null);
 	}
 
 	private ServiceInstanceListSupplier start(ServiceInstanceListSupplier readyInstances) throws Exception {
 		((InitializingBean) readyInstances).afterPropertiesSet();
 		this.readyInstances = readyInstances;
 		return readyInstances;
+	}
+
+	private static int size(ServiceInstanceListSupplier instances) {
+		List<ServiceInstance> list = instances.get().blockFirst(Duration.ofSeconds(5));
+		return (list != null) ? list.size() : -1;
 	}
 
 }
