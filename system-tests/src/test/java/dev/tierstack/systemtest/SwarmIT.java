@@ -4,6 +4,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -136,21 +137,31 @@ class SwarmIT {
 
 	/**
 	 * What the load balancers did since {@code since}: VIP moves, their watchers, web
-	 * nodes in and out of rotation, and their request log counted by server, status and
-	 * termination state.
+	 * nodes in and out of rotation, their request log counted by server, status and
+	 * termination state, and the requests that took a second or more with their timers
+	 * (where the time went: queued, connecting, waiting for the web node).
 	 */
 	private static void printLoadBalancerLog(String what, Instant since) {
 		List<String> requests = swarm.logLines("lb", since, REQUEST_LINE, Integer.MAX_VALUE);
 		Map<String, Integer> counted = new TreeMap<>();
+		List<String> slow = new ArrayList<>();
 		for (String line : requests) {
 			Matcher request = REQUEST_LINE.matcher(line);
 			if (request.find()) {
 				counted.merge(request.group(1) + " " + request.group(3) + " " + request.group(4), 1, Integer::sum);
+				String timers = request.group(2);
+				if (Long.parseLong(timers.substring(timers.lastIndexOf('/') + 1)) >= 1000) {
+					slow.add(line);
+				}
 			}
 		}
 		ComposeStack.log("load balancers during " + what + ":\n"
 				+ String.join("\n", swarm.logLines("lb", since, LOAD_BALANCER_EVENTS, 200))
 				+ "\nrequests by server, status and termination state: " + counted);
+		ComposeStack.log("requests that took a load balancer 1 s or more during " + what + ": " + slow.size()
+				+ " (the first 80; timers TR/Tw/Tc/Tr/Ta in ms, then status, bytes, termination state, "
+				+ "connections act/fe/be/srv/retries, queues srv/backend):\n"
+				+ String.join("\n", slow.subList(0, Math.min(80, slow.size()))));
 	}
 
 	private static final Pattern DATABASE_EVENTS = Pattern.compile(
@@ -159,24 +170,15 @@ class SwarmIT {
 	private static final Pattern JVM_WARNINGS = Pattern.compile(" (WARN|ERROR) ");
 
 	/**
-	 * When reads failed in a scenario: what the load balancers did, their requests that
-	 * took a second or more with their timers (where the time went: queued, connecting,
-	 * waiting for the web node), the tasks, the database members' role changes and the
-	 * JVMs' warnings, all since {@code since}.
+	 * When reads failed in a scenario: what the load balancers did
+	 * ({@link #printLoadBalancerLog}), the tasks, the database members' role changes and
+	 * the JVMs' warnings, all since {@code since}.
 	 */
 	private static void explainFailures(String what, Instant since, SteadyLoad.Run run) {
 		if (run.failures().isEmpty()) {
 			return;
 		}
 		printLoadBalancerLog(what, since);
-		List<String> slow = swarm.logLines("lb", since, REQUEST_LINE, Integer.MAX_VALUE)
-			.stream()
-			.filter((line) -> totalMillis(line) >= 1000)
-			.toList();
-		ComposeStack.log("requests that took a load balancer 1 s or more during " + what + ": " + slow.size()
-				+ " (the first 80; timers TR/Tw/Tc/Tr/Ta in ms, then status, bytes, termination state, "
-				+ "connections act/fe/be/srv/retries, queues srv/backend):\n"
-				+ String.join("\n", slow.subList(0, Math.min(80, slow.size()))));
 		ComposeStack.log("tasks after " + what + ":\n" + swarm.swarm(Duration.ofMinutes(1), "status").out());
 		for (String service : List.of("db1", "db2")) {
 			ComposeStack.log(service + " during " + what + ":\n"
@@ -186,11 +188,6 @@ class SwarmIT {
 			ComposeStack.log(service + " warnings during " + what + ":\n"
 					+ String.join("\n", swarm.logLines(service, since, JVM_WARNINGS, 60)));
 		}
-	}
-
-	private static long totalMillis(String requestLine) {
-		Matcher request = REQUEST_LINE.matcher(requestLine);
-		return request.find() ? Long.parseLong(request.group(2).substring(request.group(2).lastIndexOf('/') + 1)) : -1;
 	}
 
 	private static LongFunction<HttpRequest> reads() {

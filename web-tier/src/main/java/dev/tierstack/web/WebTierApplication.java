@@ -36,8 +36,7 @@ public class WebTierApplication {
 
 	public static void main(String[] args) {
 		// The JVM keeps DNS answers for 30 s (and failed lookups for 10 s), read once at
-		// its first lookup: an app instance added by scaling or by a rolling update
-		// should
+		// its first lookup: an app instance added by scaling or by a rolling update is to
 		// be met within about a second (APP_TIER_DNS_REFRESH), as the one it replaces may
 		// already be draining.
 		if (Security.getProperty("networkaddress.cache.ttl") == null) {

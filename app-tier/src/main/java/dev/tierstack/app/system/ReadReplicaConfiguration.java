@@ -69,8 +69,7 @@ class ReadReplicaConfiguration {
 		replica.setMaxLifetime(
 				environment.getProperty("app.db.read-max-lifetime", Duration.class, Duration.ofMinutes(30)).toMillis());
 		// Short-lived connections by design (the lifetime brings reads back to a replica
-		// that is back): no keep-alive probes and no retiring of idle connections,
-		// always.
+		// that is back), so always no keep-alive probes and no retiring of idle ones:
 		// Hikari switches both off itself, with a warning, near a lifetime this short.
 		replica.setKeepaliveTime(0);
 		replica.setIdleTimeout(0);

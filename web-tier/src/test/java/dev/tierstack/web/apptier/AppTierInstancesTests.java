@@ -15,7 +15,6 @@ import reactor.core.publisher.Flux;
 
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.InitializingBean;
-import org.springframework.cloud.client.DefaultServiceInstance;
 import org.springframework.cloud.client.ServiceInstance;
 import org.springframework.cloud.client.loadbalancer.LoadBalancerClientsProperties;
 import org.springframework.cloud.loadbalancer.core.ServiceInstanceListSupplier;
@@ -140,9 +139,7 @@ class AppTierInstancesTests {
 	}
 
 	private static ServiceInstance instance(StandInAppTier node) {
-		URI url = URI.create(node.baseUrl());
-		return new DefaultServiceInstance(url.getHost() + ":" + url.getPort(), AppTierProperties.SERVICE_ID,
-				url.getHost(), url.getPort(), false);
+		return AppTierInstances.fixed(properties(List.of(URI.create(node.baseUrl())), Duration.ZERO))[0];
 	}
 
 	private StandInAppTier node(String name) {
