@@ -113,7 +113,8 @@ wait_serving() {
 # node takes as many requests as HAProxy allows it (WEB_MAXCONN), serves them all slowly, and
 # the rest time out in HAProxy's queue (docs/swarm.md, "From nothing to serving"). So before
 # `up` returns, WARM_UP_WORKERS clients with one connection each ask every kind of page
-# WARM_UP_ROUNDS times (a closed loop: never more at once than they are), which also checks that
+# WARM_UP_ROUNDS times (a closed loop: never more at once than they are, and at most 20 a second
+# each: together under the load balancers' limit per client address), which also checks that
 # each kind answers.
 warm_up() {
 	local started=$SECONDS isbns isbn round url urls=() worker codes failed total
@@ -128,7 +129,7 @@ warm_up() {
 		done
 	done
 	codes=$(for worker in $(seq 1 "$WARM_UP_WORKERS"); do
-		curl -s --cacert secrets/tls/ca.crt --max-time 10 -w '%{http_code}\n' "${urls[@]}" &
+		curl -s --cacert secrets/tls/ca.crt --max-time 10 --rate 20/s -w '%{http_code}\n' "${urls[@]}" &
 	done; wait)
 	total=$(wc -l <<<"$codes")
 	failed=$(grep -cv '^200$' <<<"$codes" || true)

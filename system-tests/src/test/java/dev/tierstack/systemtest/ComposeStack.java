@@ -1,8 +1,13 @@
 package dev.tierstack.systemtest;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -285,6 +290,15 @@ final class ComposeStack implements AutoCloseable {
 		return Proc.docker(Duration.ofSeconds(30), "inspect", "-f", format, container).orThrow().trimmed();
 	}
 
+	/** A setting from the container's environment, or "" when it has none. */
+	String setting(String container, String name) {
+		return inspect(container, "{{range .Config.Env}}{{println .}}{{end}}").lines()
+			.filter((line) -> line.startsWith(name + "="))
+			.map((line) -> line.substring(name.length() + 1))
+			.findFirst()
+			.orElse("");
+	}
+
 	String name(String container) {
 		return inspect(container, "{{.Name}}").replaceFirst("^/", "");
 	}
@@ -335,6 +349,82 @@ final class ComposeStack implements AutoCloseable {
 		List<String> arguments = new ArrayList<>(List.of("docker", "exec", container));
 		arguments.addAll(List.of(command));
 		return Proc.run(Duration.ofSeconds(30), null, Map.of(), arguments);
+	}
+
+	/**
+	 * A second address of this host on the edge network, added to the network's bridge
+	 * until {@link #removeSecondHostAddress()}: sockets this JVM binds to it are another
+	 * client to the load balancers than the rest of this JVM.
+	 */
+	InetAddress addSecondHostAddress() {
+		Proc.run(Duration.ofSeconds(10), "ip", "addr", "replace", secondHostAddress() + "/32", "dev", edgeBridge())
+			.orThrow();
+		try {
+			return InetAddress.getByName(secondHostAddress());
+		}
+		catch (UnknownHostException ex) {
+			throw new IllegalStateException(ex);
+		}
+	}
+
+	void removeSecondHostAddress() {
+		Proc.run(Duration.ofSeconds(10), "ip", "addr", "del", secondHostAddress() + "/32", "dev", edgeBridge());
+	}
+
+	private String secondHostAddress() {
+		return this.netPrefix + ".1.201";
+	}
+
+	private String edgeBridge() {
+		return "br-" + inspectNetwork("edge", "{{.Id}}").substring(0, 12);
+	}
+
+	/**
+	 * The address of {@link #runOtherClient}: on the edge network, clear of the VIP and
+	 * the load balancers.
+	 */
+	String otherClientAddress() {
+		return this.netPrefix + ".1.200";
+	}
+
+	/**
+	 * Runs {@code script} (bash, bounded in time by itself) as another client of the site
+	 * than this JVM: a container of the load balancers' image (it has curl) on the edge
+	 * network, at {@link #otherClientAddress()}, held to {@code cpus} of the host.
+	 */
+	Proc.Result runOtherClient(Duration timeout, double cpus, String script) {
+		return runOtherClient(timeout, cpus, script, "");
+	}
+
+	/**
+	 * As {@link #runOtherClient(Duration, double, String)}, with {@code input} in the
+	 * file {@code /input}. The container runs detached and is waited for.
+	 */
+	Proc.Result runOtherClient(Duration timeout, double cpus, String script, String input) {
+		String name = this.project + "-other-client";
+		Proc.docker(Duration.ofSeconds(30), "rm", "-f", name);
+		try {
+			Path file = Files.createTempFile("other-client", ".in");
+			try {
+				Files.writeString(file, input, StandardCharsets.UTF_8);
+				Proc.docker(Duration.ofSeconds(30), "run", "-d", "--name", name, "--network", networkName("edge"),
+						"--ip", otherClientAddress(), "--cpus", String.valueOf(cpus), "--security-opt",
+						"no-new-privileges", "-v", file + ":/input:ro", "--entrypoint", "bash",
+						"tierstack/haproxy:" + this.environment.get("TIERSTACK_IMAGE_TAG"), "-c", script)
+					.orThrow();
+				Proc.Result exit = Proc.docker(timeout, "wait", name);
+				Proc.Result logs = Proc.docker(Duration.ofSeconds(30), "logs", name);
+				return new Proc.Result(exit.command(), exit.ok() ? Integer.parseInt(exit.trimmed()) : -1, logs.out(),
+						logs.err() + exit.err());
+			}
+			finally {
+				Proc.docker(Duration.ofSeconds(30), "rm", "-f", name);
+				Files.deleteIfExists(file);
+			}
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
 	}
 
 	void kill(String container) {

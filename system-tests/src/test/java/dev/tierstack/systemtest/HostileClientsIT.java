@@ -4,8 +4,12 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -17,12 +21,16 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.function.IntFunction;
+import java.util.function.LongFunction;
 import java.util.stream.Collectors;
+import java.util.stream.LongStream;
 
 import javax.net.ssl.SSLSocketFactory;
 
@@ -40,9 +48,9 @@ import static org.awaitility.Awaitility.await;
 /**
  * Clients that mean harm or do not know better, through the VIP: bodies too large, bodies
  * and headers sent a few bytes at a time, a burst over the rate limit on one load
- * balancer and then on the other. The attackers run in a container of their own on the
- * edge network: another client address than the well-behaved reads sent from the host
- * meanwhile.
+ * balancer and then on the other, more connections than one address may hold, and one
+ * client using its whole allowance while another reads. Where two clients must be told
+ * apart, the second runs in a container on the edge network, at an address of its own.
  */
 @EnabledIfDockerAvailable
 @ExtendWith(StackExtension.class)
@@ -62,6 +70,23 @@ class HostileClientsIT {
 	 * connections (they are cut off after 5 s).
 	 */
 	private static final Duration READS = Duration.ofSeconds(4);
+
+	private static final int CONNECTIONS_PAST_THE_LIMIT = 20;
+
+	/** At most this many connections this JVM's client may still hold to the VIP. */
+	private static final int POOLED_CONNECTIONS = 16;
+
+	/** The other client's rate when a heavy one sends at ten times it: its share. */
+	private static final int SHARE = 20;
+
+	/** The heavy client's serial curl processes. */
+	private static final int HEAVY_CLIENT_WORKERS = 8;
+
+	/** How long the heavy client runs before the other's reads are measured. */
+	private static final Duration HEAVY_CLIENT_LEAD = Duration.ofSeconds(3);
+
+	/** How long the other client's reads are measured, alone and beside the heavy one. */
+	private static final Duration FAIR_SHARE_READS = Duration.ofSeconds(30);
 
 	private static ComposeStack stack;
 
@@ -107,9 +132,10 @@ class HostileClientsIT {
 	 * second, and 64 requests whose headers come a line a second, all at once: each is
 	 * cut off by the load balancer after {@code timeout http-request} (5 s) without
 	 * having reached a web node, and meanwhile the reads of another client are as fast as
-	 * before. The attackers are sockets in this JVM (virtual threads): 128 processes in a
-	 * container took a core of this 2-core host, which would measure the host, not the
-	 * stack.
+	 * before. The attackers are sockets in this JVM (virtual threads) bound to a second
+	 * address of the host, so that the load balancers count them as another client than
+	 * the reads: 128 processes in a container took a core of this 2-core host, which
+	 * would measure the host, not the stack.
 	 */
 	@Test
 	@Order(2)
@@ -122,16 +148,19 @@ class HostileClientsIT {
 			.run(READS, READS.multipliedBy(3), Duration.ZERO, Duration.ZERO, null);
 		SSLSocketFactory tls = Http.trustingTheLocalCa().getSocketFactory();
 		List<Future<String>> attackers = new ArrayList<>();
+		// The attackers are another client than the reads: their requests are not counted
+		// against the reads' address.
+		InetAddress from = stack.addSecondHostAddress();
 		try (ExecutorService attack = Executors.newVirtualThreadPerTaskExecutor()) {
 			for (int i = 0; i < SLOW_CLIENTS; i++) {
 				// The issue's attack: most of a 16 KB body, then the rest a byte a
 				// second.
-				attackers.add(attack.submit(() -> "large upload " + slowly(tls.createSocket(stack.vip(), 443),
+				attackers.add(attack.submit(() -> "large upload " + slowly(tls.createSocket(stack.vip(), 443, from, 0),
 						orderHead(16_000) + "a".repeat(15_000), (n) -> "a")));
 				// A body within the limit, sent the same way.
-				attackers.add(attack.submit(() -> "upload " + slowly(tls.createSocket(stack.vip(), 443),
+				attackers.add(attack.submit(() -> "upload " + slowly(tls.createSocket(stack.vip(), 443, from, 0),
 						orderHead(7_000) + "a".repeat(6_000), (n) -> "a")));
-				attackers.add(attack.submit(() -> "headers " + slowly(new Socket(stack.vip(), 80),
+				attackers.add(attack.submit(() -> "headers " + slowly(new Socket(stack.vip(), 80, from, 0),
 						"GET / HTTP/1.1\r\nHost: " + stack.vip() + "\r\n", (n) -> "X-Slow-" + n + ": x\r\n")));
 			}
 			// From when the attackers hold their connections.
@@ -157,8 +186,11 @@ class HostileClientsIT {
 				.put("readP90BeforeMs", p90Before)
 				.put("readP90DuringMs", p90During)
 				.write();
-			assertThat(outcomes).as("every slow client cut off by the load balancer, none by a web node")
-				.containsOnlyKeys("large upload 413 by lb", "upload 408 by lb", "headers 408 by lb");
+			// 128 uploads at once from one address are also over its rate limit: those
+			// past it are refused at once (429), also by the load balancer.
+			assertThat(outcomes.keySet()).as("every slow client cut off by the load balancer, none by a web node")
+				.allSatisfy((outcome) -> assertThat(outcome)
+					.matches("large upload (413|429) by lb|upload (408|429) by lb|headers 408 by lb"));
 			assertThat(before.failures()).as("reads failed before the attack").isEmpty();
 			assertThat(during.failures()).as("reads failed during the attack").isEmpty();
 			// The p90, not the p99: of 120 reads the p99 is the second slowest,
@@ -169,6 +201,9 @@ class HostileClientsIT {
 			// the attack this guards against made every page wait 5 s for a 503.
 			assertThat(p90During).as("read p90 during the attack (ms)")
 				.isLessThanOrEqualTo(Math.max(2 * p90Before, QUARTER_SECOND_MS));
+		}
+		finally {
+			stack.removeSecondHostAddress();
 		}
 	}
 
@@ -249,6 +284,167 @@ class HostileClientsIT {
 			return statuses.stream()
 				.collect(Collectors.groupingBy(Function.identity(), TreeMap::new, Collectors.counting()));
 		}
+	}
+
+	/**
+	 * One address holds at most {@code CONN_LIMIT_PER_CLIENT} of a load balancer's
+	 * connections. This JVM opens that many and a few more (plain TCP, nothing sent): the
+	 * ones past the limit are closed at once, the others stay open, and meanwhile a
+	 * client at another address is served. Once they are closed, this address is served
+	 * again.
+	 */
+	@Test
+	@Order(4)
+	void aClientPastItsConnectionLimitIsRefusedWhileOthersAreServed() throws Exception {
+		int limit = Integer.parseInt(stack.setting(stack.containers("lb1").get(0), "CONN_LIMIT_PER_CLIENT"));
+		List<Socket> sockets = new ArrayList<>();
+		List<Integer> closedAt = new ArrayList<>();
+		String otherClient;
+		try (ExecutorService otherClientRunner = Executors.newVirtualThreadPerTaskExecutor()) {
+			for (int i = 0; i < limit + CONNECTIONS_PAST_THE_LIMIT; i++) {
+				Socket socket = new Socket();
+				sockets.add(socket);
+				socket.connect(new InetSocketAddress(stack.vip(), 80), 2000);
+			}
+			// Within the 5 s a silent connection may stay open.
+			Future<Proc.Result> other = otherClientRunner.submit(() -> stack.runOtherClient(Duration.ofSeconds(30), 0.5,
+					"curl -sk -o /dev/null -w '%{http_code}' --max-time 5 " + stack.vipUrl() + "/api/books?size=1"));
+			ComposeStack.sleep(Duration.ofMillis(300));
+			for (int i = 0; i < sockets.size(); i++) {
+				if (closedByPeer(sockets.get(i))) {
+					closedAt.add(i);
+				}
+			}
+			otherClient = other.get(60, TimeUnit.SECONDS).orThrow().out().strip();
+		}
+		finally {
+			for (Socket socket : sockets) {
+				socket.close();
+			}
+		}
+		int servedAfter = Http.get(http, stack.vipUrl(), "/api/books?size=1").statusCode();
+		Results.of("connection-limit")
+			.put("limit", limit)
+			.put("opened", sockets.size())
+			.put("closedAtOnce", closedAt.size())
+			.put("firstClosed", closedAt.isEmpty() ? -1 : closedAt.get(0))
+			.put("otherClientMeanwhile", otherClient)
+			.put("thisClientAfter", servedAfter)
+			.write();
+		// This JVM's pooled connections to the VIP, if any, count as well (and may close
+		// meanwhile): a few below the limit may be refused too, never one further back.
+		assertThat(closedAt).as("connections closed at once")
+			.hasSizeBetween(CONNECTIONS_PAST_THE_LIMIT, CONNECTIONS_PAST_THE_LIMIT + POOLED_CONNECTIONS)
+			.allSatisfy((index) -> assertThat(index).isGreaterThanOrEqualTo(limit - POOLED_CONNECTIONS));
+		assertThat(otherClient).as("another address, served meanwhile").isEqualTo("200");
+		assertThat(servedAfter).as("this address, served once its connections closed").isEqualTo(200);
+	}
+
+	/**
+	 * Whether the load balancer closed the connection: end of stream (or a reset) within
+	 * a millisecond, where an open one has nothing to read.
+	 */
+	private static boolean closedByPeer(Socket socket) {
+		try {
+			socket.setSoTimeout(1);
+			return socket.getInputStream().read() == -1;
+		}
+		catch (SocketTimeoutException ex) {
+			return false;
+		}
+		catch (IOException ex) {
+			return true;
+		}
+	}
+
+	/**
+	 * One client sends the read mix at ten times another's rate, then at 80 % of the
+	 * per-client limit ({@code RATE_LIMIT_PER_SEC}), while the other reads at its share.
+	 * At ten times, the heavy client is over the limit and refused (429), and the other's
+	 * p99 stays within twice what it was alone. Within the limit, the heavy client is
+	 * served, and what that costs the other is recorded: the limit decides how much of
+	 * the stack one address can take. The heavy client is curl in a container at an
+	 * address of its own, held to half a core; the other is this JVM.
+	 */
+	@Test
+	@Order(5)
+	void aClientAtTenTimesItsShareLeavesAnotherItsLatency() {
+		int limit = Integer.parseInt(stack.setting(stack.containers("lb1").get(0), "RATE_LIMIT_PER_SEC"));
+		var reads = SteadyLoad.catalogReads(stack.vipUrl(), isbns);
+		SteadyLoad.untilSteady(http, reads, SHARE, "steady-before-heavy-client");
+		SteadyLoad.Run alone = new SteadyLoad(http, reads, SHARE).run(FAIR_SHARE_READS, FAIR_SHARE_READS.plusSeconds(5),
+				Duration.ZERO, Duration.ZERO, null);
+		Beside tenTimes = besideAHeavyClient(reads, 10 * SHARE);
+		Beside withinTheLimit = besideAHeavyClient(reads, limit * 8 / 10);
+		double p99Alone = p99(alone);
+		Results.of("fair-share")
+			.put("rateLimitPerSec", limit)
+			.put("otherClientRate", SHARE)
+			.put("otherReadsAlone", alone.failures().size() + "/" + alone.outcomes().size())
+			.put("otherP99AloneMs", p99Alone)
+			.put("tenTimes", tenTimes.results(p99Alone))
+			.put("withinTheLimit", withinTheLimit.results(p99Alone))
+			.write();
+		assertThat(alone.failures()).as("reads failed alone").isEmpty();
+		assertThat(tenTimes.answers()).as("the heavy client at ten times: refused").containsKey("429");
+		assertThat(tenTimes.other().failures()).as("reads failed beside ten times").isEmpty();
+		assertThat(p99(tenTimes.other())).as("the other client's p99 beside ten times its rate (ms)")
+			.isLessThanOrEqualTo(2 * p99Alone);
+		assertThat(withinTheLimit.answers()).as("the heavy client within the limit: served").containsOnlyKeys("200");
+		assertThat(withinTheLimit.other().failures()).as("reads failed beside the heavy client").isEmpty();
+	}
+
+	/**
+	 * Runs the heavy client at {@code rate} and, from {@link #HEAVY_CLIENT_LEAD} on, the
+	 * other client's reads at {@link #SHARE}.
+	 */
+	private static Beside besideAHeavyClient(LongFunction<HttpRequest> reads, int rate) {
+		int heavyRate = Math.max(HEAVY_CLIENT_WORKERS, rate / HEAVY_CLIENT_WORKERS * HEAVY_CLIENT_WORKERS);
+		long heavySeconds = HEAVY_CLIENT_LEAD.plus(FAIR_SHARE_READS).toSeconds() + 2;
+		// The same mix from the other address, one URL a line, dealt to the workers in
+		// turn; each sends its part serially at a fixed rate on one connection.
+		String urls = LongStream.range(0, heavyRate * heavySeconds)
+			.mapToObj((i) -> "url = \"" + reads.apply(i).uri() + "\"")
+			.collect(Collectors.joining("\n", "", "\n"));
+		String script = "for w in $(seq 1 " + HEAVY_CLIENT_WORKERS + "); do sed -n \"${w}~" + HEAVY_CLIENT_WORKERS
+				+ "p\" /input > /tmp/urls.$w; timeout " + (heavySeconds + 10) + " curl -sk --rate "
+				+ (heavyRate / HEAVY_CLIENT_WORKERS) + "/s -H 'Cache-Control: no-cache' -K /tmp/urls.$w"
+				+ " -w '%{stderr}%{http_code}\\n' > /dev/null 2> /tmp/codes.$w & done; wait;"
+				+ " cat /tmp/codes.* | sort | uniq -c";
+		// Not the common pool: on two cores it has one thread, which the stream's
+		// callbacks need.
+		try (ExecutorService runner = Executors.newVirtualThreadPerTaskExecutor()) {
+			Future<Proc.Result> heavy = runner
+				.submit(() -> stack.runOtherClient(Duration.ofSeconds(heavySeconds + 30), 0.5, script, urls));
+			ComposeStack.sleep(HEAVY_CLIENT_LEAD);
+			SteadyLoad.Run other = new SteadyLoad(http, reads, SHARE).run(FAIR_SHARE_READS,
+					FAIR_SHARE_READS.plusSeconds(5), Duration.ZERO, Duration.ZERO, null);
+			Map<String, Long> answers = new TreeMap<>();
+			for (String line : heavy.get(heavySeconds + 60, TimeUnit.SECONDS).orThrow().lines()) {
+				String[] countAndStatus = line.split("\\s+");
+				answers.put(countAndStatus[1], Long.parseLong(countAndStatus[0]));
+			}
+			return new Beside(heavyRate, answers, other);
+		}
+		catch (InterruptedException | ExecutionException | TimeoutException ex) {
+			throw new IllegalStateException("the heavy client at " + heavyRate + "/s", ex);
+		}
+	}
+
+	private static double p99(SteadyLoad.Run run) {
+		return (double) Results.of("reads", run, SHARE).get("latencyP99Ms");
+	}
+
+	/** The heavy client's rate and answers, and the other client's reads meanwhile. */
+	private record Beside(int heavyRate, Map<String, Long> answers, SteadyLoad.Run other) {
+
+		Map<String, Object> results(double otherP99AloneMs) {
+			double p99 = p99(this.other);
+			return Map.of("heavyClientRate", this.heavyRate, "heavyClientAnswers", this.answers, "otherReads",
+					this.other.failures().size() + "/" + this.other.outcomes().size(), "otherP99Ms", p99,
+					"otherP99RatioToAlone", Math.round(100 * p99 / otherP99AloneMs) / 100.0);
+		}
+
 	}
 
 }
