@@ -433,10 +433,17 @@ final class ComposeStack implements AutoCloseable {
 
 	/**
 	 * Freezes every process of the container ({@code docker pause}): its kernel still
-	 * accepts connections, and nothing answers them.
+	 * accepts connections, and nothing answers them. The cgroup freezer gives up when a
+	 * process will not stop at once (a fork under way: "unable to freeze"); asked again,
+	 * it freezes.
 	 */
 	void pause(String container) {
-		Proc.docker(Duration.ofSeconds(30), "pause", container).orThrow();
+		Proc.Result paused = Proc.docker(Duration.ofSeconds(30), "pause", container);
+		for (int attempt = 1; !paused.ok() && paused.err().contains("unable to freeze") && attempt < 3; attempt++) {
+			sleep(Duration.ofMillis(100));
+			paused = Proc.docker(Duration.ofSeconds(30), "pause", container);
+		}
+		paused.orThrow();
 	}
 
 	void unpause(String container) {

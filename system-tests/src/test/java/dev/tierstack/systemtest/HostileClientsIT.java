@@ -86,7 +86,7 @@ class HostileClientsIT {
 	private static final Duration HEAVY_CLIENT_LEAD = Duration.ofSeconds(3);
 
 	/** How long the other client's reads are measured, alone and beside the heavy one. */
-	private static final Duration FAIR_SHARE_READS = Duration.ofSeconds(30);
+	private static final Duration FAIR_SHARE_READS = Duration.ofSeconds(20);
 
 	private static ComposeStack stack;
 
@@ -364,7 +364,9 @@ class HostileClientsIT {
 	 * p99 stays within twice what it was alone. Within the limit, the heavy client is
 	 * served, and what that costs the other is recorded: the limit decides how much of
 	 * the stack one address can take. The heavy client is curl in a container at an
-	 * address of its own, held to half a core; the other is this JVM.
+	 * address of its own, held to half a core; the other is this JVM. Its baseline is
+	 * measured alone before and after, and the higher p99 kept: on two shared cores one
+	 * window's p99 varies by half from the next.
 	 */
 	@Test
 	@Order(5)
@@ -372,20 +374,28 @@ class HostileClientsIT {
 		int limit = Integer.parseInt(stack.setting(stack.containers("lb1").get(0), "RATE_LIMIT_PER_SEC"));
 		var reads = SteadyLoad.catalogReads(stack.vipUrl(), isbns);
 		SteadyLoad.untilSteady(http, reads, SHARE, "steady-before-heavy-client");
-		SteadyLoad.Run alone = new SteadyLoad(http, reads, SHARE).run(FAIR_SHARE_READS, FAIR_SHARE_READS.plusSeconds(5),
-				Duration.ZERO, Duration.ZERO, null);
+		SteadyLoad.Run aloneBefore = new SteadyLoad(http, reads, SHARE).run(FAIR_SHARE_READS,
+				FAIR_SHARE_READS.plusSeconds(5), Duration.ZERO, Duration.ZERO, null);
 		Beside tenTimes = besideAHeavyClient(reads, 10 * SHARE);
 		Beside withinTheLimit = besideAHeavyClient(reads, limit * 8 / 10);
-		double p99Alone = p99(alone);
+		// After the heavy client's last requests have left the one-second count.
+		ComposeStack.sleep(Duration.ofSeconds(2));
+		SteadyLoad.Run aloneAfter = new SteadyLoad(http, reads, SHARE).run(FAIR_SHARE_READS,
+				FAIR_SHARE_READS.plusSeconds(5), Duration.ZERO, Duration.ZERO, null);
+		double p99Alone = Math.max(p99(aloneBefore), p99(aloneAfter));
 		Results.of("fair-share")
 			.put("rateLimitPerSec", limit)
 			.put("otherClientRate", SHARE)
-			.put("otherReadsAlone", alone.failures().size() + "/" + alone.outcomes().size())
-			.put("otherP99AloneMs", p99Alone)
+			.put("otherReadsAlone",
+					aloneBefore.failures().size() + "/" + aloneBefore.outcomes().size() + ", "
+							+ aloneAfter.failures().size() + "/" + aloneAfter.outcomes().size())
+			.put("otherP99AloneBeforeMs", p99(aloneBefore))
+			.put("otherP99AloneAfterMs", p99(aloneAfter))
 			.put("tenTimes", tenTimes.results(p99Alone))
 			.put("withinTheLimit", withinTheLimit.results(p99Alone))
 			.write();
-		assertThat(alone.failures()).as("reads failed alone").isEmpty();
+		assertThat(aloneBefore.failures()).as("reads failed alone, before").isEmpty();
+		assertThat(aloneAfter.failures()).as("reads failed alone, after").isEmpty();
 		assertThat(tenTimes.answers()).as("the heavy client at ten times: refused").containsKey("429");
 		assertThat(tenTimes.other().failures()).as("reads failed beside ten times").isEmpty();
 		assertThat(p99(tenTimes.other())).as("the other client's p99 beside ten times its rate (ms)")
