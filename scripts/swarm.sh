@@ -26,6 +26,7 @@ EDGE=${TIERSTACK_SWARM_EDGE:-$STACK-edge}
 WAIT=${TIERSTACK_SWARM_WAIT:-600}
 WARM_UP_WORKERS=${TIERSTACK_SWARM_WARM_UP_WORKERS:-4}
 WARM_UP_ROUNDS=${TIERSTACK_SWARM_WARM_UP_ROUNDS:-20}
+RATE_LIMIT=${TIERSTACK_RATE_LIMIT_PER_SEC:-100}
 VIP=$PREFIX.1.10
 # Marks a swarm that `up` made, so that `down` leaves only that one.
 MADE_LABEL=dev.tierstack.swarm-made-by
@@ -113,11 +114,12 @@ wait_serving() {
 # node takes as many requests as HAProxy allows it (WEB_MAXCONN), serves them all slowly, and
 # the rest time out in HAProxy's queue (docs/swarm.md, "From nothing to serving"). So before
 # `up` returns, WARM_UP_WORKERS clients with one connection each ask every kind of page
-# WARM_UP_ROUNDS times (a closed loop: never more at once than they are, and at most 20 a second
-# each: together under the load balancers' limit per client address), which also checks that
-# each kind answers.
+# WARM_UP_ROUNDS times (a closed loop: never more at once than they are, and together at most
+# 80 % of the load balancers' limit per client address), which also checks that each kind
+# answers.
 warm_up() {
 	local started=$SECONDS isbns isbn round url urls=() worker codes failed total
+	local rate=$((RATE_LIMIT * 8 / 10 / WARM_UP_WORKERS > 0 ? RATE_LIMIT * 8 / 10 / WARM_UP_WORKERS : 1))
 	isbns=$(curl -s --max-time 10 --cacert secrets/tls/ca.crt "https://$VIP/api/books?size=20" |
 		grep -o '"isbn":"[0-9]*"' | cut -d'"' -f4 || true)
 	[ -n "$isbns" ] || die "warm-up: no book in https://$VIP/api/books"
@@ -129,7 +131,7 @@ warm_up() {
 		done
 	done
 	codes=$(for worker in $(seq 1 "$WARM_UP_WORKERS"); do
-		curl -s --cacert secrets/tls/ca.crt --max-time 10 --rate 20/s -w '%{http_code}\n' "${urls[@]}" &
+		curl -s --cacert secrets/tls/ca.crt --max-time 10 --rate "$rate/s" -w '%{http_code}\n' "${urls[@]}" &
 	done; wait)
 	total=$(wc -l <<<"$codes")
 	failed=$(grep -cv '^200$' <<<"$codes" || true)

@@ -390,15 +390,9 @@ final class ComposeStack implements AutoCloseable {
 	/**
 	 * Runs {@code script} (bash, bounded in time by itself) as another client of the site
 	 * than this JVM: a container of the load balancers' image (it has curl) on the edge
-	 * network, at {@link #otherClientAddress()}, held to {@code cpus} of the host.
-	 */
-	Proc.Result runOtherClient(Duration timeout, double cpus, String script) {
-		return runOtherClient(timeout, cpus, script, "");
-	}
-
-	/**
-	 * As {@link #runOtherClient(Duration, double, String)}, with {@code input} in the
-	 * file {@code /input}. The container runs detached and is waited for.
+	 * network, at {@link #otherClientAddress()}, held to {@code cpus} of the host, with
+	 * {@code input} in the file {@code /input}. The container runs detached and is waited
+	 * for.
 	 */
 	Proc.Result runOtherClient(Duration timeout, double cpus, String script, String input) {
 		String name = this.project + "-other-client";
@@ -638,6 +632,8 @@ final class ComposeStack implements AutoCloseable {
 			log("leaving project " + this.project + " running (tierstack.keepStack)");
 			return;
 		}
+		// A client container left by a test stopped half-way would keep the edge network.
+		Proc.docker(Duration.ofSeconds(30), "rm", "-f", this.project + "-other-client");
 		Proc.Result result = compose("down", "-v", "--remove-orphans", "-t", "5");
 		log("down -v: exit " + result.exitCode());
 	}

@@ -109,6 +109,20 @@ final class Http {
 		return send(client, request(base, path).GET().build());
 	}
 
+	/**
+	 * As {@link #get}, for a check that reads many things one after another: a 429 (this
+	 * address over the load balancers' limit per client) is asked again after its
+	 * {@code Retry-After}, as a well-behaved client does, up to five times.
+	 */
+	static HttpResponse<String> getPolitely(HttpClient client, String base, String path) {
+		HttpResponse<String> response = get(client, base, path);
+		for (int attempt = 1; response.statusCode() == 429 && attempt < 5; attempt++) {
+			ComposeStack.sleep(Duration.ofSeconds(response.headers().firstValueAsLong("Retry-After").orElse(1)));
+			response = get(client, base, path);
+		}
+		return response;
+	}
+
 	static HttpResponse<String> send(HttpClient client, HttpRequest request) {
 		try {
 			return client.send(request, HttpResponse.BodyHandlers.ofString());

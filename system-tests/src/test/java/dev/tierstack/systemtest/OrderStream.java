@@ -230,7 +230,7 @@ final class OrderStream implements Runnable {
 		int distinctKeys = database.countDistinctOrderKeys(this.prefix);
 		Set<String> ids = Set.copyOf(this.orderIds.values());
 		long readable = ids.stream()
-			.filter((id) -> Http.get(http, this.vip, "/api/orders/" + id).statusCode() == 200)
+			.filter((id) -> Http.getPolitely(http, this.vip, "/api/orders/" + id).statusCode() == 200)
 			.count();
 		return results.put("ordersPosted", this.keys.size())
 			.put("ordersAcknowledged", this.orderIds.size())

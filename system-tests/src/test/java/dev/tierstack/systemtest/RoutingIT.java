@@ -186,7 +186,7 @@ class RoutingIT {
 		Set<String> webNodes = new TreeSet<>();
 		Set<String> appNodes = new TreeSet<>();
 		for (int i = 0; i < 200; i++) {
-			HttpResponse<String> response = Http.get(http, vip, "/api/books?size=1&page=" + i);
+			HttpResponse<String> response = Http.getPolitely(http, vip, "/api/books?size=1&page=" + i);
 			assertThat(response.statusCode()).isEqualTo(200);
 			response.headers().firstValue("X-Web-Node").ifPresent(webNodes::add);
 			response.headers().firstValue("X-App-Node").ifPresent(appNodes::add);
