@@ -200,7 +200,10 @@ init_replica() {
 # Patroni's settings. Passwords are not in the file: Patroni reads them from its environment.
 # ttl 20 is Patroni's minimum: a leader that stops renewing its key (killed, cut off) loses it
 # 20 s after its last renewal, which bounds the failover time of a hard crash. loop_wait 2
-# renews it every 2 s; loop_wait + 2 x retry_timeout must not exceed the ttl.
+# renews it every 2 s. A leader cut off from etcd demotes itself only after its failed DCS
+# calls (up to 2 x retry_timeout), failsafe mode's two tries to reach the other member (2 s
+# each) and a fast stop; all of that must end well before the ttl lets the replica take over,
+# hence a retry_timeout well under Patroni's bound of (ttl - loop_wait) / 2.
 write_patroni_config() {
 	local net
 	{
@@ -224,7 +227,7 @@ bootstrap:
   dcs:
     ttl: 20
     loop_wait: 2
-    retry_timeout: 9
+    retry_timeout: 5
     maximum_lag_on_failover: 1048576
     synchronous_mode: true
     synchronous_mode_strict: false

@@ -207,6 +207,8 @@ final class DatabaseCluster implements OrderStream.Store {
 
 		private final Map<String, AtomicLong> writableUntil = new LinkedHashMap<>();
 
+		private final Map<String, AtomicLong> lastWritable = new LinkedHashMap<>();
+
 		private final List<Thread> threads = new ArrayList<>();
 
 		private final AtomicLong samples = new AtomicLong();
@@ -221,6 +223,7 @@ final class DatabaseCluster implements OrderStream.Store {
 			this.cluster = cluster;
 			for (String member : MEMBERS) {
 				this.writableUntil.put(member, new AtomicLong());
+				this.lastWritable.put(member, new AtomicLong());
 			}
 		}
 
@@ -247,7 +250,9 @@ final class DatabaseCluster implements OrderStream.Store {
 						if (!rows.getBoolean(1)) {
 							// Counts as writable until the next sample could say
 							// otherwise.
-							this.writableUntil.get(member).set(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(150));
+							long answered = System.nanoTime();
+							this.lastWritable.get(member).set(answered);
+							this.writableUntil.get(member).set(answered + TimeUnit.MILLISECONDS.toNanos(150));
 						}
 						else {
 							this.writableUntil.get(member).set(0);
@@ -278,6 +283,13 @@ final class DatabaseCluster implements OrderStream.Store {
 				}
 				ComposeStack.sleep(Duration.ofMillis(100));
 			}
+		}
+
+		/**
+		 * When {@code member} last said it accepts writes ({@link System#nanoTime()}).
+		 */
+		long lastWritable(String member) {
+			return this.lastWritable.get(member).get();
 		}
 
 		long instantsWithTwoWritable() {

@@ -335,11 +335,14 @@ class DatabaseFailoverIT {
 			return System.nanoTime();
 		}, () -> stack.dropOutgoing(container, "dbpeer", false));
 		long writeGap = failover.writeGapMs();
+		long demoted = TimeUnit.NANOSECONDS.toMillis(writable.lastWritable(leader) - failover.run().eventNanos());
 		Results results = failover.orders()
 			.check(Results.of("db-cut-primary-from-peers", failover.run(), RATE), database, http)
 			.put("cut", leader)
 			.put("newLeader", database.leader())
+			.put("cutToOldLeaderLastWritableMs", demoted)
 			.put("cutToNewLeaderMs", failover.toNewLeaderMs())
+			.put("demotionBeforePromotionMs", failover.toNewLeaderMs() - demoted)
 			.put("writeGapMs", writeGap)
 			.write();
 		Duration rejoined = database.waitUntilStreamingWithoutLag(leader, Duration.ofSeconds(90));
