@@ -7,7 +7,6 @@ import java.net.ServerSocket;
 import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -391,33 +390,21 @@ final class ComposeStack implements AutoCloseable {
 	 * Runs {@code script} (bash, bounded in time by itself) as another client of the site
 	 * than this JVM: a container of the load balancers' image (it has curl) on the edge
 	 * network, at {@link #otherClientAddress()}, held to {@code cpus} of the host, with
-	 * {@code input} in the file {@code /input}. The container runs detached and is waited
-	 * for.
+	 * {@code input} on its standard input.
 	 */
 	Proc.Result runOtherClient(Duration timeout, double cpus, String script, String input) {
 		String name = this.project + "-other-client";
 		Proc.docker(Duration.ofSeconds(30), "rm", "-f", name);
 		try {
-			Path file = Files.createTempFile("other-client", ".in");
-			try {
-				Files.writeString(file, input, StandardCharsets.UTF_8);
-				Proc.docker(Duration.ofSeconds(30), "run", "-d", "--name", name, "--network", networkName("edge"),
-						"--ip", otherClientAddress(), "--cpus", String.valueOf(cpus), "--security-opt",
-						"no-new-privileges", "-v", file + ":/input:ro", "--entrypoint", "bash",
-						"tierstack/haproxy:" + this.environment.get("TIERSTACK_IMAGE_TAG"), "-c", script)
-					.orThrow();
-				Proc.Result exit = Proc.docker(timeout, "wait", name);
-				Proc.Result logs = Proc.docker(Duration.ofSeconds(30), "logs", name);
-				return new Proc.Result(exit.command(), exit.ok() ? Integer.parseInt(exit.trimmed()) : -1, logs.out(),
-						logs.err() + exit.err());
-			}
-			finally {
-				Proc.docker(Duration.ofSeconds(30), "rm", "-f", name);
-				Files.deleteIfExists(file);
-			}
+			return Proc.run(timeout, null, Map.of(),
+					List.of("docker", "run", "--rm", "-i", "--name", name, "--network", networkName("edge"), "--ip",
+							otherClientAddress(), "--cpus", String.valueOf(cpus), "--security-opt", "no-new-privileges",
+							"--entrypoint", "bash", "tierstack/haproxy:" + this.environment.get("TIERSTACK_IMAGE_TAG"),
+							"-c", script),
+					input);
 		}
-		catch (IOException ex) {
-			throw new UncheckedIOException(ex);
+		finally {
+			Proc.docker(Duration.ofSeconds(30), "rm", "-f", name);
 		}
 	}
 
@@ -709,8 +696,8 @@ final class ComposeStack implements AutoCloseable {
 		try (ServerSocket socket = new ServerSocket(0)) {
 			return socket.getLocalPort();
 		}
-		catch (java.io.IOException ex) {
-			throw new java.io.UncheckedIOException(ex);
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
 		}
 	}
 

@@ -142,7 +142,7 @@ final class Http {
 	 * second or two, and the next test must not start under it.
 	 */
 	static void awaitNotRateLimited(HttpClient client, String... bases) {
-		await("no longer rate-limited").atMost(Duration.ofSeconds(15))
+		await("no longer rate-limited").atMost(Duration.ofSeconds(25))
 			.pollInterval(Duration.ofMillis(500))
 			.until(() -> Arrays.stream(bases)
 				.allMatch((base) -> get(client, base, "/api/books?size=1").statusCode() != 429));
