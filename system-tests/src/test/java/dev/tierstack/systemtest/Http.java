@@ -138,8 +138,8 @@ final class Http {
 
 	/**
 	 * Waits until none of the load balancers answers this client 429 any more: a burst
-	 * over the rate limit leaves a count (shared by both nodes) that decays over the next
-	 * second or two, and the next test must not start under it.
+	 * over the rate limit leaves counts (shared by both nodes) that decay over the next
+	 * seconds, and the next test must not start under them.
 	 */
 	static void awaitNotRateLimited(HttpClient client, String... bases) {
 		await("no longer rate-limited").atMost(Duration.ofSeconds(25))
