@@ -119,7 +119,8 @@ wait_serving() {
 # answers.
 warm_up() {
 	local started=$SECONDS isbns isbn round url urls=() worker codes failed total
-	local rate=$((RATE_LIMIT * 8 / 10 / WARM_UP_WORKERS > 0 ? RATE_LIMIT * 8 / 10 / WARM_UP_WORKERS : 1))
+	local rate=$((RATE_LIMIT * 8 / 10 / WARM_UP_WORKERS))
+	((rate > 0)) || rate=1
 	isbns=$(curl -s --max-time 10 --cacert secrets/tls/ca.crt "https://$VIP/api/books?size=20" |
 		grep -o '"isbn":"[0-9]*"' | cut -d'"' -f4 || true)
 	[ -n "$isbns" ] || die "warm-up: no book in https://$VIP/api/books"
