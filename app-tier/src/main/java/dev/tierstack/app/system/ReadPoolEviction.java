@@ -21,6 +21,7 @@ import org.apache.commons.logging.LogFactory;
  * <p>
  * At most once per {@code interval}: the reads that were already waiting on the failed
  * member fail one by one after it, and must not throw away the fresh connections.
+ * {@link ReplicaFallback} asks for the same when the read pool has no connection in time.
  * <p>
  * Registered on the read pool as its {@link SQLExceptionOverride}, which Hikari asks
  * about every exception a connection throws; Hikari evicts the failed connection itself,
@@ -47,15 +48,23 @@ final class ReadPoolEviction implements SQLExceptionOverride {
 	@java.lang.Override
 	public SQLExceptionOverride.Override adjudicate(SQLException failure) {
 		if (failure.getSQLState() != null && failure.getSQLState().startsWith("08")) {
-			Instant now = this.clock.instant();
-			Instant quiet = this.quietUntil.get();
-			if (!now.isBefore(quiet) && this.quietUntil.compareAndSet(quiet, now.plus(this.interval))) {
-				logger.warn("A read connection failed (" + failure.getSQLState() + ": " + failure.getMessage()
-						+ "); replacing every connection of the read pool");
-				this.evictConnections.run();
-			}
+			replaceConnections(
+					"a read connection failed (" + failure.getSQLState() + ": " + failure.getMessage() + ")");
 		}
 		return SQLExceptionOverride.Override.CONTINUE_EVICT;
+	}
+
+	/**
+	 * Replaces every connection of the read pool, unless that was done less than
+	 * {@code interval} ago.
+	 */
+	void replaceConnections(String reason) {
+		Instant now = this.clock.instant();
+		Instant quiet = this.quietUntil.get();
+		if (!now.isBefore(quiet) && this.quietUntil.compareAndSet(quiet, now.plus(this.interval))) {
+			logger.warn("Replacing every connection of the read pool: " + reason);
+			this.evictConnections.run();
+		}
 	}
 
 }

@@ -32,7 +32,9 @@ import org.springframework.jdbc.datasource.LazyConnectionDataSourceProxy;
  * order, and an idempotent retry, must see it, whatever the replica's lag. The replica is
  * not part of readiness: a node whose replica is down still takes orders. A read whose
  * connection fails (its member died, hangs, or is cut off) has the read pool's
- * connections replaced ({@link ReadPoolEviction}).
+ * connections replaced ({@link ReadPoolEviction}); a read that gets no connection of the
+ * read pool in time goes to the primary, and so do the reads after it for a while
+ * ({@link ReplicaFallback}).
  *
  * <p>
  * The choice is made when the bean is created, not by a condition on the configuration
@@ -64,7 +66,7 @@ class ReadReplicaConfiguration {
 		replica.setReadOnly(true);
 		replica.setMinimumIdle(environment.getProperty("app.db.read-minimum-idle", Integer.class, 2));
 		replica.setConnectionTimeout(
-				environment.getProperty("app.db.read-connection-timeout", Duration.class, Duration.ofSeconds(3))
+				environment.getProperty("app.db.read-connection-timeout", Duration.class, Duration.ofSeconds(1))
 					.toMillis());
 		replica.setMaxLifetime(
 				environment.getProperty("app.db.read-max-lifetime", Duration.class, Duration.ofMinutes(30)).toMillis());
@@ -73,10 +75,16 @@ class ReadReplicaConfiguration {
 		// Hikari switches both off itself, with a warning, near a lifetime this short.
 		replica.setKeepaliveTime(0);
 		replica.setIdleTimeout(0);
-		replica.setExceptionOverride(new ReadPoolEviction(() -> evictConnections(replica),
-				environment.getProperty("app.db.read-eviction-interval", Duration.class, Duration.ofSeconds(10)),
-				InstantSource.system()));
-		return new ReadWriteDataSource(primary, replica, primaryTarget, observed(replica, observations));
+		Duration interval = environment.getProperty("app.db.read-eviction-interval", Duration.class,
+				Duration.ofSeconds(10));
+		ReadPoolEviction eviction = new ReadPoolEviction(() -> evictConnections(replica), interval,
+				InstantSource.system());
+		replica.setExceptionOverride(eviction);
+		ReplicaFallback replicaTarget = new ReplicaFallback(observed(replica, observations), observedPrimary,
+				() -> eviction.replaceConnections("no connection within the read pool's timeout"), interval,
+				InstantSource.system());
+		primary.setExceptionOverride(replicaTarget.primaryFailures());
+		return new ReadWriteDataSource(primary, replica, primaryTarget, replicaTarget);
 	}
 
 	private static void evictConnections(HikariDataSource pool) {

@@ -45,6 +45,13 @@ class ReadPoolEvictionTests {
 	}
 
 	@Test
+	void aReadPoolWithoutAConnectionInTimeAndABrokenConnectionReplaceThePoolOnce() {
+		this.eviction.replaceConnections("no connection within the read pool's timeout");
+		this.eviction.adjudicate(new SQLException("timed out", "08006"));
+		assertThat(this.evictions).hasValue(1);
+	}
+
+	@Test
 	void statementErrorsLeaveThePoolAlone() {
 		assertThat(this.eviction.adjudicate(new SQLException("canceling statement due to statement timeout", "57014")))
 			.isEqualTo(SQLExceptionOverride.Override.CONTINUE_EVICT);

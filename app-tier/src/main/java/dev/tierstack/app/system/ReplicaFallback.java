@@ -1,0 +1,163 @@
+package dev.tierstack.app.system;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.concurrent.atomic.AtomicReference;
+
+import javax.sql.DataSource;
+
+import com.zaxxer.hikari.SQLExceptionOverride;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+import org.springframework.jdbc.datasource.DelegatingDataSource;
+
+/**
+ * Where read-only transactions get their connection: the read pool, or the primary for a
+ * while after the read pool had none in time.
+ * <p>
+ * A replica that hangs fails the read pool's connections to it one at a time, and each
+ * failure costs a read a second: a statement's socket timeout, or a borrowed connection's
+ * validation, which Hikari repeats on the next idle one. On JVMs just started, reads
+ * queued behind such connections waited out the pool's timeout and failed in hundreds. So
+ * a read for which the read pool has no connection within its timeout is served by the
+ * primary, and so are the reads after it for {@code interval}, while the read pool's
+ * connections are replaced ({@link ReadPoolEviction}); then reads go back to it.
+ * <p>
+ * A read whose connection broke is not sent to the primary: the member under it may be
+ * the primary (the read pool takes the primary while no replica answers, and keeps those
+ * connections until their lifetime ends), and the catalog's retry on the replaced read
+ * pool takes whichever member answers. For the same reason a connection failure on the
+ * primary, or a primary pool without a connection in time ({@link #primaryFailed()}),
+ * ends the fallback at once, and keeps reads on the read pool for {@code interval}: when
+ * the primary hangs, the read pool's connections to it break, the pool is replaced, and
+ * the reads waiting for its refill must not be sent to the hung primary.
+ * <p>
+ * A connection of the primary handed out here is read-only, as the replica's are, and
+ * keeps the read URL's socket timeout. If the primary cannot give one either, its failure
+ * is the read's: no member answers.
+ */
+final class ReplicaFallback extends DelegatingDataSource {
+
+	private static final Log logger = LogFactory.getLog(ReplicaFallback.class);
+
+	private final DataSource primary;
+
+	private final Runnable replaceReadPool;
+
+	private final Duration interval;
+
+	private final InstantSource clock;
+
+	private final AtomicReference<Instant> primaryUntil = new AtomicReference<>(Instant.MIN);
+
+	private final AtomicReference<Instant> readPoolOnlyUntil = new AtomicReference<>(Instant.MIN);
+
+	ReplicaFallback(DataSource replica, DataSource primary, Runnable replaceReadPool, Duration interval,
+			InstantSource clock) {
+		super(replica);
+		this.primary = primary;
+		this.replaceReadPool = replaceReadPool;
+		this.interval = interval;
+		this.clock = clock;
+	}
+
+	@Override
+	public Connection getConnection() throws SQLException {
+		if (this.clock.instant().isBefore(this.primaryUntil.get())) {
+			return fromPrimary(null);
+		}
+		try {
+			return super.getConnection();
+		}
+		catch (SQLException ex) {
+			if (!replicaFailed(ex)) {
+				throw ex;
+			}
+			return fromPrimary(ex);
+		}
+	}
+
+	/**
+	 * A read-only connection of the primary. If the primary has none either, the fallback
+	 * ends; a read that has not yet waited for the read pool tries it once more.
+	 */
+	private Connection fromPrimary(SQLException readPoolFailure) throws SQLException {
+		Connection connection;
+		try {
+			connection = this.primary.getConnection();
+		}
+		catch (SQLException ex) {
+			primaryFailed();
+			if (readPoolFailure != null) {
+				ex.addSuppressed(readPoolFailure);
+				throw ex;
+			}
+			return super.getConnection();
+		}
+		return readOnly(connection);
+	}
+
+	/**
+	 * Sends reads to the primary for the next {@code interval} and has the read pool's
+	 * connections replaced, unless the primary failed less than {@code interval} ago.
+	 */
+	private boolean replicaFailed(SQLException failure) {
+		Instant now = this.clock.instant();
+		if (now.isBefore(this.readPoolOnlyUntil.get())) {
+			return false;
+		}
+		Instant until = this.primaryUntil.get();
+		if (!now.isBefore(until) && this.primaryUntil.compareAndSet(until, now.plus(this.interval))) {
+			logger.warn("The read pool had no connection in time (" + failure.getMessage()
+					+ "); reads go to the primary for " + this.interval.toSeconds() + " s");
+		}
+		this.replaceReadPool.run();
+		return true;
+	}
+
+	/**
+	 * Ends the fallback, and keeps reads on the read pool for the next {@code interval}:
+	 * the primary's connections are failing too.
+	 */
+	void primaryFailed() {
+		Instant now = this.clock.instant();
+		this.readPoolOnlyUntil.set(now.plus(this.interval));
+		if (now.isBefore(this.primaryUntil.getAndSet(Instant.MIN))) {
+			logger.warn("The primary failed too; reads stay on the read pool for " + this.interval.toSeconds() + " s");
+		}
+	}
+
+	/**
+	 * For the primary's pool: a connection failure there (SQLSTATE class 08) ends the
+	 * fallback.
+	 */
+	SQLExceptionOverride primaryFailures() {
+		return new SQLExceptionOverride() {
+
+			@java.lang.Override
+			public SQLExceptionOverride.Override adjudicate(SQLException failure) {
+				if (failure.getSQLState() != null && failure.getSQLState().startsWith("08")) {
+					primaryFailed();
+				}
+				return SQLExceptionOverride.Override.CONTINUE_EVICT;
+			}
+
+		};
+	}
+
+	private static Connection readOnly(Connection connection) throws SQLException {
+		try {
+			connection.setReadOnly(true);
+			return connection;
+		}
+		catch (SQLException | RuntimeException ex) {
+			connection.close();
+			throw ex;
+		}
+	}
+
+}
