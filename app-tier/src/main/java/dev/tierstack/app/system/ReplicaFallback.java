@@ -30,15 +30,16 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
  * A read whose connection broke is not sent to the primary: the member under it may be
  * the primary (the read pool takes the primary while no replica answers, and keeps those
  * connections until their lifetime ends), and the catalog's retry on the replaced read
- * pool takes whichever member answers. For the same reason a connection failure on the
- * primary, or a primary pool without a connection in time ({@link #primaryFailed()}),
- * ends the fallback at once, and keeps reads on the read pool for {@code interval}: when
- * the primary hangs, the read pool's connections to it break, the pool is replaced, and
- * the reads waiting for its refill must not be sent to the hung primary.
+ * pool takes whichever member answers. For the same reason a primary that fails
+ * ({@link #primaryFailed()}: its pool had no connection in time for a read sent to it, or
+ * any of its connections failed, an order's too) ends the fallback at once, and keeps
+ * reads on the read pool for {@code interval}: when the primary hangs, the read pool's
+ * connections to it break, the pool is replaced, and the reads waiting for its refill
+ * must not be sent to the hung primary.
  * <p>
  * A connection of the primary handed out here is read-only, as the replica's are, and
- * keeps the read URL's socket timeout. If the primary cannot give one either, its failure
- * is the read's: no member answers.
+ * keeps the write URL's socket timeout, not the longer network timeout a write gets. If
+ * the primary cannot give one either, its failure is the read's: no member answers.
  */
 final class ReplicaFallback extends DelegatingDataSource {
 
@@ -52,9 +53,7 @@ final class ReplicaFallback extends DelegatingDataSource {
 
 	private final InstantSource clock;
 
-	private final AtomicReference<Instant> primaryUntil = new AtomicReference<>(Instant.MIN);
-
-	private final AtomicReference<Instant> readPoolOnlyUntil = new AtomicReference<>(Instant.MIN);
+	private final AtomicReference<Routing> routing = new AtomicReference<>(new Routing(Instant.MIN, Instant.MIN));
 
 	ReplicaFallback(DataSource replica, DataSource primary, Runnable replaceReadPool, Duration interval,
 			InstantSource clock) {
@@ -67,7 +66,7 @@ final class ReplicaFallback extends DelegatingDataSource {
 
 	@Override
 	public Connection getConnection() throws SQLException {
-		if (this.clock.instant().isBefore(this.primaryUntil.get())) {
+		if (this.routing.get().toPrimary(this.clock.instant())) {
 			return fromPrimary(null);
 		}
 		try {
@@ -102,20 +101,22 @@ final class ReplicaFallback extends DelegatingDataSource {
 	}
 
 	/**
-	 * Sends reads to the primary for the next {@code interval} and has the read pool's
-	 * connections replaced, unless the primary failed less than {@code interval} ago.
+	 * Has the read pool's connections replaced, and sends reads to the primary for the
+	 * next {@code interval}, unless the primary failed less than {@code interval} ago.
+	 * Whether this read goes to the primary.
 	 */
 	private boolean replicaFailed(SQLException failure) {
+		this.replaceReadPool.run();
 		Instant now = this.clock.instant();
-		if (now.isBefore(this.readPoolOnlyUntil.get())) {
+		Routing before = this.routing.getAndUpdate((routing) -> routing.readPoolOnly(now) || routing.toPrimary(now)
+				? routing : new Routing(now.plus(this.interval), routing.readPoolOnlyUntil()));
+		if (before.readPoolOnly(now)) {
 			return false;
 		}
-		Instant until = this.primaryUntil.get();
-		if (!now.isBefore(until) && this.primaryUntil.compareAndSet(until, now.plus(this.interval))) {
+		if (!before.toPrimary(now)) {
 			logger.warn("The read pool had no connection in time (" + failure.getMessage()
 					+ "); reads go to the primary for " + this.interval.toSeconds() + " s");
 		}
-		this.replaceReadPool.run();
 		return true;
 	}
 
@@ -125,8 +126,11 @@ final class ReplicaFallback extends DelegatingDataSource {
 	 */
 	void primaryFailed() {
 		Instant now = this.clock.instant();
-		this.readPoolOnlyUntil.set(now.plus(this.interval));
-		if (now.isBefore(this.primaryUntil.getAndSet(Instant.MIN))) {
+		Instant readPoolOnlyUntil = now.plus(this.interval);
+		Routing before = this.routing
+			.getAndUpdate((routing) -> new Routing(Instant.MIN, readPoolOnlyUntil.isAfter(routing.readPoolOnlyUntil())
+					? readPoolOnlyUntil : routing.readPoolOnlyUntil()));
+		if (before.toPrimary(now)) {
 			logger.warn("The primary failed too; reads stay on the read pool for " + this.interval.toSeconds() + " s");
 		}
 	}
@@ -155,9 +159,30 @@ final class ReplicaFallback extends DelegatingDataSource {
 			return connection;
 		}
 		catch (SQLException | RuntimeException ex) {
-			connection.close();
+			try {
+				connection.close();
+			}
+			catch (SQLException | RuntimeException closing) {
+				ex.addSuppressed(closing);
+			}
 			throw ex;
 		}
+	}
+
+	/**
+	 * Until when reads go to the primary, and until when they stay on the read pool
+	 * whatever happens to it; the second wins.
+	 */
+	private record Routing(Instant primaryUntil, Instant readPoolOnlyUntil) {
+
+		boolean toPrimary(Instant now) {
+			return now.isBefore(this.primaryUntil) && !readPoolOnly(now);
+		}
+
+		boolean readPoolOnly(Instant now) {
+			return now.isBefore(this.readPoolOnlyUntil);
+		}
+
 	}
 
 }

@@ -105,7 +105,22 @@ class ReplicaFallbackTests {
 		willThrow(new SQLTransientConnectionException("app - Connection is not available")).given(this.primary)
 			.getConnection();
 		assertThatExceptionOfType(SQLTransientConnectionException.class).isThrownBy(this.fallback::getConnection)
-			.withMessageStartingWith("app - ");
+			.withMessageStartingWith("app - ")
+			.satisfies((ex) -> assertThat(ex.getSuppressed()).singleElement()
+				.extracting(Throwable::getMessage)
+				.isEqualTo("app-read"));
+	}
+
+	@Test
+	void aConnectionFailureOfThePrimaryKeepsReadsOnTheReadPoolForTheInterval() throws SQLException {
+		this.fallback.primaryFailures().adjudicate(new SQLException("An I/O error occurred", "08006"));
+		willThrow(new SQLTransientConnectionException("app-read")).given(this.replica).getConnection();
+		assertThatExceptionOfType(SQLTransientConnectionException.class).isThrownBy(this.fallback::getConnection);
+		assertThat(this.primaryConnections).isEmpty();
+		assertThat(this.replacements).hasValue(1);
+		later(INTERVAL);
+		this.fallback.getConnection();
+		assertThat(this.primaryConnections).hasSize(1);
 	}
 
 	@Test
@@ -127,7 +142,8 @@ class ReplicaFallbackTests {
 		later(INTERVAL);
 		willReturn(primaryConnection).given(this.primary).getConnection();
 		assertThat(this.fallback.getConnection()).isSameAs(primaryConnection);
-		assertThat(this.replacements).hasValue(2);
+		assertThat(this.replacements).as("replaced at each read pool timeout, the rate limit being ReadPoolEviction's")
+			.hasValue(3);
 	}
 
 	@Test
