@@ -47,11 +47,16 @@ final class ReadPoolEviction implements SQLExceptionOverride {
 
 	@java.lang.Override
 	public SQLExceptionOverride.Override adjudicate(SQLException failure) {
-		if (failure.getSQLState() != null && failure.getSQLState().startsWith("08")) {
+		if (isConnectionFailure(failure)) {
 			replaceConnections(
 					"a read connection failed (" + failure.getSQLState() + ": " + failure.getMessage() + ")");
 		}
 		return SQLExceptionOverride.Override.CONTINUE_EVICT;
+	}
+
+	/** SQLSTATE class 08: the member under the connection died, hangs, or is cut off. */
+	static boolean isConnectionFailure(SQLException failure) {
+		return failure.getSQLState() != null && failure.getSQLState().startsWith("08");
 	}
 
 	/**

@@ -144,7 +144,7 @@ final class ReplicaFallback extends DelegatingDataSource {
 
 			@java.lang.Override
 			public SQLExceptionOverride.Override adjudicate(SQLException failure) {
-				if (failure.getSQLState() != null && failure.getSQLState().startsWith("08")) {
+				if (ReadPoolEviction.isConnectionFailure(failure)) {
 					primaryFailed();
 				}
 				return SQLExceptionOverride.Override.CONTINUE_EVICT;
