@@ -313,6 +313,17 @@ class FailoverIT {
 	}
 
 	/**
+	 * No read of the stream failed; if one did, the message carries what the load
+	 * balancers logged meanwhile (a VIP move, a web node marked down, a 5xx).
+	 */
+	static void assertNoFailedReads(ComposeStack stack, SteadyLoad.Run run) {
+		assertThat(run.failures())
+			.as(() -> "failed reads; the load balancers' events since the stream began: "
+					+ loadBalancerEvents(stack, run.started()))
+			.isEmpty();
+	}
+
+	/**
 	 * Every order key got a 201, is stored exactly once and its order is readable through
 	 * the VIP.
 	 */

@@ -6,6 +6,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -252,7 +253,7 @@ final class SteadyLoad {
 			if (failure != null) {
 				Throwable cause = (failure.getCause() != null) ? failure.getCause() : failure;
 				outcomes.add(new Outcome(index, target, sent, done, -1, cause.getClass().getSimpleName(),
-						cause.getMessage(), null, null, null, null, retried));
+						messages(cause), null, null, null, null, retried));
 			}
 			else {
 				outcomes.add(new Outcome(index, target, sent, done, response.statusCode(), null, null,
@@ -263,6 +264,18 @@ final class SteadyLoad {
 			}
 			return null;
 		});
+	}
+
+	/**
+	 * What a failure said, with its causes: the client's "header parser received no
+	 * bytes" wraps either a reset (another host took the address) or the peer's close.
+	 */
+	static String messages(Throwable failure) {
+		StringBuilder messages = new StringBuilder(String.valueOf(failure.getMessage()));
+		for (Throwable cause = failure.getCause(); cause != null; cause = cause.getCause()) {
+			messages.append(" <- ").append(cause.getClass().getSimpleName()).append(": ").append(cause.getMessage());
+		}
+		return messages.toString();
 	}
 
 	/**
@@ -299,6 +312,11 @@ final class SteadyLoad {
 		/** The share of the requests that came due which were sent on time. */
 		double sentOfDue() {
 			return (due() != 0) ? (double) this.sent / due() : 1;
+		}
+
+		/** When the stream began, by the wall clock (for the containers' logs). */
+		Instant started() {
+			return Instant.now().minusNanos(System.nanoTime() - this.startNanos);
 		}
 
 		List<Outcome> failures() {
