@@ -81,10 +81,16 @@ class ReadReplicaConfiguration {
 				InstantSource.system());
 		replica.setExceptionOverride(eviction);
 		ReplicaFallback replicaTarget = new ReplicaFallback(observed(replica, observations), observedPrimary,
-				() -> eviction.replaceConnections("no connection within the read pool's timeout"), interval,
-				InstantSource.system());
+				() -> eviction.replaceConnections("no connection within the read pool's timeout"),
+				() -> hasIdleConnections(replica), interval, InstantSource.system());
 		primary.setExceptionOverride(replicaTarget.primaryFailures());
 		return new ReadWriteDataSource(primary, replica, primaryTarget, replicaTarget);
+	}
+
+	/** Whether the pool has a connection ready, or has not started yet. */
+	private static boolean hasIdleConnections(HikariDataSource pool) {
+		HikariPoolMXBean connections = pool.getHikariPoolMXBean();
+		return connections == null || connections.getIdleConnections() > 0;
 	}
 
 	private static void evictConnections(HikariDataSource pool) {

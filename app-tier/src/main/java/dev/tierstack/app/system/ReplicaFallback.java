@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 
 import javax.sql.DataSource;
 
@@ -35,7 +36,9 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
  * any of its connections failed, an order's too) ends the fallback at once, and keeps
  * reads on the read pool for {@code interval}: when the primary hangs, the read pool's
  * connections to it break, the pool is replaced, and the reads waiting for its refill
- * must not be sent to the hung primary.
+ * must not be sent to the hung primary. A primary's pool that was only busy does not end
+ * it while the read pool has no connection ready either: on JVMs just started both pools
+ * grow one login at a time, and reads sent back to the read pool then failed in hundreds.
  * <p>
  * A connection of the primary handed out here is read-only, as the replica's are, and
  * keeps the write URL's socket timeout, not the longer network timeout a write gets. If
@@ -49,17 +52,20 @@ final class ReplicaFallback extends DelegatingDataSource {
 
 	private final Runnable replaceReadPool;
 
+	private final BooleanSupplier readPoolReady;
+
 	private final Duration interval;
 
 	private final InstantSource clock;
 
 	private final AtomicReference<Routing> routing = new AtomicReference<>(new Routing(Instant.MIN, Instant.MIN));
 
-	ReplicaFallback(DataSource replica, DataSource primary, Runnable replaceReadPool, Duration interval,
-			InstantSource clock) {
+	ReplicaFallback(DataSource replica, DataSource primary, Runnable replaceReadPool, BooleanSupplier readPoolReady,
+			Duration interval, InstantSource clock) {
 		super(replica);
 		this.primary = primary;
 		this.replaceReadPool = replaceReadPool;
+		this.readPoolReady = readPoolReady;
 		this.interval = interval;
 		this.clock = clock;
 	}
@@ -82,7 +88,12 @@ final class ReplicaFallback extends DelegatingDataSource {
 
 	/**
 	 * A read-only connection of the primary. If the primary has none either, the fallback
-	 * ends; a read that has not yet waited for the read pool tries it once more.
+	 * ends, and a read that has not yet waited for the read pool tries it once more;
+	 * unless the primary's pool only had no connection free in time (a timeout without
+	 * SQLSTATE: every connection busy, or the pool still growing, as on a JVM just
+	 * started; after a failed login Hikari gives the timeout that failure's SQLSTATE)
+	 * while the read pool has no connection ready either: then the read fails, and the
+	 * fallback goes on.
 	 */
 	private Connection fromPrimary(SQLException readPoolFailure) throws SQLException {
 		Connection connection;
@@ -90,12 +101,16 @@ final class ReplicaFallback extends DelegatingDataSource {
 			connection = this.primary.getConnection();
 		}
 		catch (SQLException ex) {
-			primaryFailed();
+			if (ReadPoolEviction.isConnectionFailure(ex) || this.readPoolReady.getAsBoolean()) {
+				primaryFailed();
+				if (readPoolFailure == null) {
+					return super.getConnection();
+				}
+			}
 			if (readPoolFailure != null) {
 				ex.addSuppressed(readPoolFailure);
-				throw ex;
 			}
-			return super.getConnection();
+			throw ex;
 		}
 		return readOnly(connection);
 	}

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -39,8 +40,10 @@ class ReplicaFallbackTests {
 
 	private final List<Connection> primaryConnections = new ArrayList<>();
 
+	private final AtomicBoolean readPoolReady = new AtomicBoolean(true);
+
 	private final ReplicaFallback fallback = new ReplicaFallback(this.replica, this.primary,
-			this.replacements::incrementAndGet, INTERVAL, this.now::get);
+			this.replacements::incrementAndGet, this.readPoolReady::get, INTERVAL, this.now::get);
 
 	ReplicaFallbackTests() throws SQLException {
 		given(this.replica.getConnection()).willAnswer((invocation) -> mock(Connection.class));
@@ -109,6 +112,39 @@ class ReplicaFallbackTests {
 			.satisfies((ex) -> assertThat(ex.getSuppressed()).singleElement()
 				.extracting(Throwable::getMessage)
 				.isEqualTo("app-read"));
+	}
+
+	@Test
+	void aBusyPrimaryPoolWhileTheReadPoolHasNoConnectionReadyFailsTheReadAndTheFallbackGoesOn() throws SQLException {
+		this.readPoolReady.set(false);
+		willThrow(new SQLTransientConnectionException("app-read")).given(this.replica).getConnection();
+		Connection primaryConnection = mock();
+		willThrow(new SQLTransientConnectionException("app - Connection is not available"))
+			.willReturn(primaryConnection)
+			.given(this.primary)
+			.getConnection();
+		assertThatExceptionOfType(SQLTransientConnectionException.class).isThrownBy(this.fallback::getConnection)
+			.withMessageStartingWith("app - ");
+		assertThat(this.fallback.getConnection()).isSameAs(primaryConnection);
+		verify(this.replica).getConnection();
+	}
+
+	@Test
+	void aPrimaryPoolThatCouldMakeNoConnectionEndsTheFallbackWhateverTheReadPool() throws SQLException {
+		this.readPoolReady.set(false);
+		Connection replicaConnection = mock();
+		willThrow(new SQLTransientConnectionException("app-read")).willReturn(replicaConnection)
+			.given(this.replica)
+			.getConnection();
+		Connection primaryConnection = mock();
+		willReturn(primaryConnection)
+			.willThrow(new SQLTransientConnectionException("app - not available", "08001", new SQLException("login")))
+			.given(this.primary)
+			.getConnection();
+		assertThat(this.fallback.getConnection()).isSameAs(primaryConnection);
+		assertThat(this.fallback.getConnection()).isSameAs(replicaConnection);
+		this.fallback.getConnection();
+		verify(this.primary, times(2)).getConnection();
 	}
 
 	@Test
