@@ -87,10 +87,10 @@ class ReadReplicaConfiguration {
 		return new ReadWriteDataSource(primary, replica, primaryTarget, replicaTarget);
 	}
 
-	/** Whether the pool has a connection ready, or has not started yet. */
+	/** Whether the pool has a connection ready (none before it has started). */
 	private static boolean hasIdleConnections(HikariDataSource pool) {
 		HikariPoolMXBean connections = pool.getHikariPoolMXBean();
-		return connections == null || connections.getIdleConnections() > 0;
+		return connections != null && connections.getIdleConnections() > 0;
 	}
 
 	private static void evictConnections(HikariDataSource pool) {

@@ -42,7 +42,7 @@ import org.springframework.jdbc.datasource.DelegatingDataSource;
  * <p>
  * A connection of the primary handed out here is read-only, as the replica's are, and
  * keeps the write URL's socket timeout, not the longer network timeout a write gets. If
- * the primary cannot give one either, its failure is the read's: no member answers.
+ * the primary cannot give one either, its failure is the read's.
  */
 final class ReplicaFallback extends DelegatingDataSource {
 
@@ -89,11 +89,11 @@ final class ReplicaFallback extends DelegatingDataSource {
 	/**
 	 * A read-only connection of the primary. If the primary has none either, the fallback
 	 * ends, and a read that has not yet waited for the read pool tries it once more;
-	 * unless the primary's pool only had no connection free in time (a timeout without
-	 * SQLSTATE: every connection busy, or the pool still growing, as on a JVM just
-	 * started; after a failed login Hikari gives the timeout that failure's SQLSTATE)
-	 * while the read pool has no connection ready either: then the read fails, and the
-	 * fallback goes on.
+	 * unless the primary's pool only had no connection free in time while the read pool
+	 * has no connection ready either: then the read fails, and the fallback goes on. Only
+	 * busy: a timeout without SQLSTATE (every connection in use, or the pool still
+	 * growing, as on a JVM just started). After a failed login or validation Hikari gives
+	 * its timeouts that failure's SQLSTATE, until a login succeeds.
 	 */
 	private Connection fromPrimary(SQLException readPoolFailure) throws SQLException {
 		Connection connection;
@@ -101,10 +101,10 @@ final class ReplicaFallback extends DelegatingDataSource {
 			connection = this.primary.getConnection();
 		}
 		catch (SQLException ex) {
-			if (ReadPoolEviction.isConnectionFailure(ex) || this.readPoolReady.getAsBoolean()) {
+			if (ex.getSQLState() != null || this.readPoolReady.getAsBoolean()) {
 				primaryFailed();
 				if (readPoolFailure == null) {
-					return super.getConnection();
+					return fromReadPoolAfter(ex);
 				}
 			}
 			if (readPoolFailure != null) {
@@ -113,6 +113,16 @@ final class ReplicaFallback extends DelegatingDataSource {
 			throw ex;
 		}
 		return readOnly(connection);
+	}
+
+	private Connection fromReadPoolAfter(SQLException primaryFailure) throws SQLException {
+		try {
+			return super.getConnection();
+		}
+		catch (SQLException ex) {
+			ex.addSuppressed(primaryFailure);
+			throw ex;
+		}
 	}
 
 	/**

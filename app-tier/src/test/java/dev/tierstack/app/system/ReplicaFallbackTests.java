@@ -130,6 +130,42 @@ class ReplicaFallbackTests {
 	}
 
 	@Test
+	void duringTheFallbackABusyPrimaryPoolWhileTheReadPoolHasNoConnectionReadyFailsTheReadAlone() throws SQLException {
+		this.readPoolReady.set(false);
+		willThrow(new SQLTransientConnectionException("app-read")).given(this.replica).getConnection();
+		Connection first = mock();
+		Connection third = mock();
+		willReturn(first).willThrow(new SQLTransientConnectionException("app - Connection is not available"))
+			.willReturn(third)
+			.given(this.primary)
+			.getConnection();
+		assertThat(this.fallback.getConnection()).isSameAs(first);
+		assertThatExceptionOfType(SQLTransientConnectionException.class).isThrownBy(this.fallback::getConnection)
+			.withMessageStartingWith("app - ")
+			.satisfies((ex) -> assertThat(ex.getSuppressed()).isEmpty());
+		assertThat(this.fallback.getConnection()).isSameAs(third);
+		verify(this.replica).getConnection();
+	}
+
+	@Test
+	void whenTheReadPoolFailsAgainAfterThePrimaryFailedTheReadFailsWithBothErrors() throws SQLException {
+		willThrow(new SQLTransientConnectionException("app-read"))
+			.willThrow(new SQLTransientConnectionException("app-read again"))
+			.given(this.replica)
+			.getConnection();
+		Connection first = mock();
+		willReturn(first).willThrow(new SQLTransientConnectionException("app - not available", "08001"))
+			.given(this.primary)
+			.getConnection();
+		assertThat(this.fallback.getConnection()).isSameAs(first);
+		assertThatExceptionOfType(SQLTransientConnectionException.class).isThrownBy(this.fallback::getConnection)
+			.withMessage("app-read again")
+			.satisfies((ex) -> assertThat(ex.getSuppressed()).singleElement()
+				.extracting(Throwable::getMessage)
+				.isEqualTo("app - not available"));
+	}
+
+	@Test
 	void aPrimaryPoolThatCouldMakeNoConnectionEndsTheFallbackWhateverTheReadPool() throws SQLException {
 		this.readPoolReady.set(false);
 		Connection replicaConnection = mock();
