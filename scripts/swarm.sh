@@ -16,7 +16,9 @@
 # Settings: TIERSTACK_STACK (stack name, tierstack), TIERSTACK_NET_PREFIX (two octets, 10.203),
 # TIERSTACK_VERSION (web and app image tag for `up`, latest), TIERSTACK_SWARM_WAIT (seconds
 # `up` and `deploy` wait, 600), TIERSTACK_SWARM_WARM_UP_WORKERS and _ROUNDS (the warm-up after
-# `up`: 4 clients, 20 rounds of 7 kinds of page each). docs/swarm.md explains the design.
+# `up`: 4 clients, 20 rounds of 7 kinds of page each), TIERSTACK_SWARM_ADDR (the address a swarm
+# that `up` makes is advertised on: 127.0.0.1, this host alone; scripts/swarm-host.sh's link
+# for a second host). docs/swarm.md explains the design.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +29,7 @@ WAIT=${TIERSTACK_SWARM_WAIT:-600}
 WARM_UP_WORKERS=${TIERSTACK_SWARM_WARM_UP_WORKERS:-4}
 WARM_UP_ROUNDS=${TIERSTACK_SWARM_WARM_UP_ROUNDS:-20}
 RATE_LIMIT=${TIERSTACK_RATE_LIMIT_PER_SEC:-100}
+ADDR=${TIERSTACK_SWARM_ADDR:-127.0.0.1}
 VIP=$PREFIX.1.10
 # Marks a swarm that `up` made, so that `down` leaves only that one.
 MADE_LABEL=dev.tierstack.swarm-made-by
@@ -34,7 +37,7 @@ PREVIOUS_LABEL=dev.tierstack.previous-image
 
 log() { printf '[swarm] %s\n' "$*"; }
 die() { printf '[swarm] error: %s\n' "$*" >&2; exit 1; }
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 [[ $PREFIX =~ ^[0-9]{1,3}\.[0-9]{1,3}$ ]] || die "TIERSTACK_NET_PREFIX must be two octets such as 10.203, not '$PREFIX'"
 [[ $STACK =~ ^[a-z0-9][a-z0-9_-]*$ ]] || die "TIERSTACK_STACK must be a lower-case name, not '$STACK'"
@@ -67,8 +70,8 @@ ensure_swarm() {
 	case $(swarm_state) in
 	active) ;;
 	inactive)
-		log "making a one-node swarm (advertised on 127.0.0.1: this host alone)"
-		docker swarm init --advertise-addr 127.0.0.1 >/dev/null
+		log "making a one-node swarm (advertised on $ADDR)"
+		docker swarm init --advertise-addr "$ADDR" >/dev/null
 		docker node update --label-add "$MADE_LABEL=$STACK" "$(docker info --format '{{.Swarm.NodeID}}')" >/dev/null
 		;;
 	*) die "this engine's swarm is $(swarm_state); fix or leave it first" ;;

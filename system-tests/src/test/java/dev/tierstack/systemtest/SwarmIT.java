@@ -30,8 +30,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The stack on a one-node Docker Swarm (swarm/stack.yml, scripts/swarm.sh), under reads
  * and keyed orders through the VIP: deployed from nothing, rolled to a new version, a
  * broken version rolled back by Swarm and another by the user, a killed task replaced,
- * web and app scaled up and down, and the load balancer holding the VIP killed. Runs in a
- * Maven execution of its own, after the Compose stack is down.
+ * web and app scaled up and down, the load balancer holding the VIP killed, and last a
+ * second host that takes tasks and is then lost. Runs in a Maven execution of its own,
+ * after the Compose stack is down.
  */
 @EnabledIfDockerAvailable
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -376,6 +377,97 @@ class SwarmIT {
 		assertThat(run.outcomes().stream().map(SteadyLoad.Outcome::webNode).filter((node) -> node != null).distinct())
 			.as("web nodes that answered")
 			.hasSizeGreaterThanOrEqualTo(3);
+	}
+
+	/**
+	 * A second host joins the swarm ({@code scripts/swarm-host.sh}: an engine in a
+	 * network namespace of its own, linked to this one): web and app scale to three, and
+	 * Swarm places the third task of each there, where the load balancers and the web
+	 * tier reach them over the overlays and the app task reaches the database here. Then,
+	 * under the stream and keyed orders, the host is lost (its link goes down): its tasks
+	 * leave rotation, Swarm marks it down and starts their replacements here. A client
+	 * with a deadline per attempt (as in the gray failures) loses no read and no order.
+	 */
+	@Test
+	@Order(7)
+	void aSecondHostTakesTasksAndLosingItFailsNoRequest() {
+		Map<String, Object> figures = new TreeMap<>();
+		long start = System.nanoTime();
+		swarm.secondHost(Duration.ofMinutes(5), "add", swarm.image("web"), swarm.image("app")).orThrow();
+		figures.put("addHostMs", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+		String node = swarm.secondHost(Duration.ofSeconds(30), "node").orThrow().trimmed();
+		start = System.nanoTime();
+		Map<String, String> remote = swarm.scaleOntoSecondHost(3, Duration.ofMinutes(3), "web", "app");
+		figures.put("scaledOntoItMs", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+		figures.put("servedFromItMs", awaitAnswerFrom(remote, start, Duration.ofMinutes(2)));
+		SteadyLoad.untilSteady(http, reads(), RATE, "swarm-steady-with-a-second-host");
+		Instant started = Instant.now();
+		OrderStream orders = new OrderStream(vip, isbns, "swarm-host-", Duration.ofSeconds(30),
+				GrayFailureIT.ATTEMPT_TIMEOUT)
+			.start();
+		boolean[] markedDown = new boolean[1];
+		boolean[] replaced = new boolean[1];
+		SteadyLoad.Run run;
+		try {
+			run = new SteadyLoad(http, reads(), RATE).retryingAfter(GrayFailureIT.ATTEMPT_TIMEOUT)
+				.run(MIN_DURATION, MAX_DURATION, Duration.ofSeconds(3), TAIL, (event) -> {
+					long lost = System.nanoTime();
+					event.set(lost);
+					swarm.secondHost(Duration.ofSeconds(30), "lose").orThrow();
+					while (!"down".equals(swarm.nodeState(node))
+							&& System.nanoTime() - lost < TimeUnit.MINUTES.toNanos(2)) {
+						ComposeStack.sleep(Duration.ofMillis(200));
+					}
+					markedDown[0] = "down".equals(swarm.nodeState(node));
+					figures.put("lostToMarkedDownMs", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lost));
+					while ((swarm.containers("web").size() < 3 || swarm.containers("app").size() < 3)
+							&& System.nanoTime() - lost < TimeUnit.MINUTES.toNanos(3)) {
+						ComposeStack.sleep(Duration.ofMillis(200));
+					}
+					replaced[0] = swarm.containers("web").size() == 3 && swarm.containers("app").size() == 3;
+					figures.put("lostToReplacedHereMs", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lost));
+					ComposeStack.sleep(Duration.ofSeconds(5));
+				});
+		}
+		finally {
+			orders.stopAndJoin();
+		}
+		Results results = orders.check(Results.of("swarm-second-host", run, RATE), swarm, http)
+			.put("tasksOnIt", remote)
+			.put("figuresMs", figures)
+			.put("nodeStateAfter", swarm.nodeState(node));
+		results.write();
+		explainFailures("the second host's loss", started, run);
+		swarm.scale("web", 2);
+		swarm.scale("app", 2);
+		swarm.secondHost(Duration.ofMinutes(2), "remove").orThrow();
+		SteadyLoad.assertSentAsScheduled(run);
+		assertThat(run.failures()).as("failed reads").isEmpty();
+		FailoverIT.assertOrdersStoredOnceAndReadable(orders, results);
+		assertThat(run.outcomes().stream().map(SteadyLoad.Outcome::webNode))
+			.as("reads the web task on the second host answered")
+			.contains(remote.get("web"));
+		assertThat(markedDown[0]).as("the lost host marked down").isTrue();
+		assertThat(replaced[0]).as("its web and app tasks replaced here").isTrue();
+		assertThat(swarm.containers("web")).as("web tasks here after the loss").hasSize(2);
+	}
+
+	/**
+	 * Waits until reads through the VIP have been answered by the web and the app task on
+	 * the second host.
+	 * @return milliseconds since {@code start}
+	 */
+	private static long awaitAnswerFrom(Map<String, String> remote, long start, Duration timeout) {
+		boolean web = false;
+		boolean app = false;
+		while (!(web && app) && System.nanoTime() - start < timeout.toNanos()) {
+			var response = Http.get(http, vip, "/api/books?size=1");
+			web |= remote.get("web").equals(response.headers().firstValue("X-Web-Node").orElse(null));
+			app |= remote.get("app").equals(response.headers().firstValue("X-App-Node").orElse(null));
+			ComposeStack.sleep(Duration.ofMillis(50));
+		}
+		assertThat(web && app).as("answers from the second host's web and app tasks").isTrue();
+		return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 	}
 
 	/** A deploy run under the stream of reads and keyed orders, and what came of them. */

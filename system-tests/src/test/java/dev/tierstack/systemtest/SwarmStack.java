@@ -15,11 +15,19 @@ import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
- * The stack on a one-node Docker Swarm, driven through {@code scripts/swarm.sh} as a user
- * drives it: {@code up} from the images the Compose stack builds, {@code deploy} of a new
- * version, {@code down} (which leaves the swarm if {@code up} made it).
+ * The stack on a Docker Swarm of one node, and later two, driven through
+ * {@code scripts/swarm.sh} as a user drives it: {@code up} from the images the Compose
+ * stack builds, {@code deploy} of a new version, {@code down} (which leaves the swarm if
+ * {@code up} made it); the second host through {@code scripts/swarm-host.sh}.
  */
 final class SwarmStack implements AutoCloseable, OrderStream.Store {
+
+	/**
+	 * The link to the second host ({@code scripts/swarm-host.sh}): this host {@code .1},
+	 * it {@code .2}. The swarm is advertised on this host's end, which the second host
+	 * reaches.
+	 */
+	static final String HOST_LINK = "10.250.0";
 
 	private final Path root = ComposeStack.repositoryRoot();
 
@@ -39,7 +47,7 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 		this.stack = stack;
 		this.netPrefix = netPrefix;
 		this.environment = Map.of("TIERSTACK_STACK", stack, "TIERSTACK_NET_PREFIX", netPrefix, "TIERSTACK_SWARM_WAIT",
-				"600");
+				"600", "TIERSTACK_SWARM_ADDR", HOST_LINK + ".1", "TIERSTACK_SWARM_HOST_NET", HOST_LINK);
 	}
 
 	/**
@@ -57,6 +65,7 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 		build.addAll(List.of("build", "-q", "lb1", "web", "app", "db1", "etcd1"));
 		Proc.run(Duration.ofMinutes(20), stack.root, stack.environment, build).orThrow();
 		ComposeStack.log("swarm stack " + name + ", networks " + stack.netPrefix + ".{1..5}.0/24");
+		stack.secondHost(Duration.ofMinutes(1), "link").orThrow();
 		long start = System.nanoTime();
 		try {
 			stack.upOutput = stack.swarm(Duration.ofMinutes(11), "up").orThrow().out();
@@ -215,6 +224,59 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 		return replacement;
 	}
 
+	/** {@code scripts/swarm-host.sh} with these arguments: the second host. */
+	Proc.Result secondHost(Duration timeout, String... arguments) {
+		List<String> command = new ArrayList<>(List.of("scripts/swarm-host.sh"));
+		command.addAll(List.of(arguments));
+		return Proc.run(timeout, this.root, this.environment, command);
+	}
+
+	/** The host name (its X-Web-Node or X-App-Node) of a container on the second host. */
+	String hostNameOnSecondHost(String container) {
+		return secondHost(Duration.ofSeconds(30), "engine", "inspect", "-f", "{{.Config.Hostname}}", container)
+			.orThrow()
+			.trimmed();
+	}
+
+	/**
+	 * Scales each service to {@code replicas} at once and waits until the second host
+	 * runs a healthy task of each (Swarm spreads a service's tasks over the nodes).
+	 * @return the host name of each service's task there
+	 */
+	Map<String, String> scaleOntoSecondHost(int replicas, Duration timeout, String... services) {
+		List<String> command = new ArrayList<>(List.of("service", "scale", "--detach"));
+		for (String service : services) {
+			command.add(service(service) + "=" + replicas);
+		}
+		Proc.docker(Duration.ofMinutes(1), command.toArray(String[]::new)).orThrow();
+		Map<String, String> there = new TreeMap<>();
+		long start = System.nanoTime();
+		while (there.size() < services.length && System.nanoTime() - start < timeout.toNanos()) {
+			ComposeStack.sleep(Duration.ofMillis(500));
+			for (String service : services) {
+				secondHost(Duration.ofSeconds(30), "engine", "ps", "-q", "--filter",
+						"label=com.docker.swarm.service.name=" + service(service), "--filter", "health=healthy")
+					.orThrow()
+					.lines()
+					.stream()
+					.findFirst()
+					.ifPresent((container) -> there.put(service, hostNameOnSecondHost(container)));
+			}
+		}
+		if (there.size() < services.length) {
+			throw new IllegalStateException("no healthy task of each of " + List.of(services)
+					+ " on the second host within " + timeout + ": " + there);
+		}
+		return there;
+	}
+
+	/** A node's state as the swarm's manager sees it: ready, down, unknown. */
+	String nodeState(String node) {
+		return Proc.docker(Duration.ofSeconds(30), "node", "inspect", "-f", "{{.Status.State}}", node)
+			.orThrow()
+			.trimmed();
+	}
+
 	void scale(String service, int replicas) {
 		Proc.docker(Duration.ofMinutes(5), "service", "scale", "--detach=false", service(service) + "=" + replicas)
 			.orThrow();
@@ -266,6 +328,8 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 		this.closed = true;
 		Proc.Result down = swarm(Duration.ofMinutes(3), "down");
 		ComposeStack.log("swarm down: " + down.out().strip() + " " + down.err().strip());
+		Proc.Result host = secondHost(Duration.ofMinutes(2), "remove");
+		ComposeStack.log("second host: " + host.out().strip() + " " + host.err().strip());
 	}
 
 }
