@@ -270,11 +270,35 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 		return there;
 	}
 
-	/** A node's state as the swarm's manager sees it: ready, down, unknown. */
+	/**
+	 * A node's state as the swarm's manager sees it: ready, down, unknown; or the
+	 * client's error.
+	 */
 	String nodeState(String node) {
-		return Proc.docker(Duration.ofSeconds(30), "node", "inspect", "-f", "{{.Status.State}}", node)
-			.orThrow()
-			.trimmed();
+		Proc.Result state = Proc.docker(Duration.ofSeconds(30), "node", "inspect", "-f", "{{.Status.State}}", node);
+		return state.ok() ? state.trimmed() : state.err().strip();
+	}
+
+	/**
+	 * Each service back to {@code replicas}, then the second host removed; what fails is
+	 * logged, not thrown (it runs after a scenario's own outcome). After a failed
+	 * scenario ({@code keepLog}) the second engine's log is kept in the results first.
+	 */
+	void removeSecondHost(boolean keepLog, int replicas, String... services) {
+		for (String service : services) {
+			Proc.Result scaled = Proc.docker(Duration.ofMinutes(5), "service", "scale", "--detach=false",
+					service(service) + "=" + replicas);
+			if (!scaled.ok()) {
+				ComposeStack.log("scaling " + service + " back: " + scaled.err().strip());
+			}
+		}
+		if (keepLog) {
+			Results.of("swarm-second-host-engine")
+				.put("log", secondHost(Duration.ofSeconds(30), "engine-log").out().lines().toList())
+				.write();
+		}
+		Proc.Result removed = secondHost(Duration.ofMinutes(2), "remove");
+		ComposeStack.log("second host: " + removed.out().strip() + " " + removed.err().strip());
 	}
 
 	void scale(String service, int replicas) {
@@ -326,10 +350,10 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 			return;
 		}
 		this.closed = true;
-		Proc.Result down = swarm(Duration.ofMinutes(3), "down");
-		ComposeStack.log("swarm down: " + down.out().strip() + " " + down.err().strip());
 		Proc.Result host = secondHost(Duration.ofMinutes(2), "remove");
 		ComposeStack.log("second host: " + host.out().strip() + " " + host.err().strip());
+		Proc.Result down = swarm(Duration.ofMinutes(3), "down");
+		ComposeStack.log("swarm down: " + down.out().strip() + " " + down.err().strip());
 	}
 
 }
