@@ -12,6 +12,7 @@ import org.springframework.web.bind.annotation.ControllerAdvice;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.ModelAttribute;
 import org.springframework.web.client.HttpClientErrorException;
+import org.springframework.web.client.HttpServerErrorException;
 import org.springframework.web.client.ResourceAccessException;
 import org.springframework.web.client.RestClientResponseException;
 import org.springframework.web.servlet.ModelAndView;
@@ -30,6 +31,25 @@ class PageDefaults {
 	ModelAndView appTierUnavailable(ResourceAccessException ex, HttpServletResponse response) {
 		logger.warn("App tier unavailable for a page: " + ex.getMessage());
 		response.setHeader(HttpHeaders.RETRY_AFTER, "5");
+		return errorPage("error/503", HttpStatus.SERVICE_UNAVAILABLE);
+	}
+
+	/**
+	 * The app tier answered 503 (no database member it could use in time, or it is
+	 * stopping) to every attempt the retry policy made: the page is unavailable for now
+	 * as well, and says so as the API does, with the app tier's {@code Retry-After}. A
+	 * 503 is what a load balancer retries on another web node; a 502 it passes on.
+	 * @param ex the app tier's last answer
+	 * @param response the page's response
+	 * @return the error page
+	 */
+	@ExceptionHandler(HttpServerErrorException.ServiceUnavailable.class)
+	ModelAndView appTierAnswered503(HttpServerErrorException.ServiceUnavailable ex, HttpServletResponse response) {
+		logger.warn("App tier answered 503 for a page: " + ex.getMessage());
+		String retryAfter = (ex.getResponseHeaders() != null)
+				? ex.getResponseHeaders().getFirst(HttpHeaders.RETRY_AFTER) : null;
+		response.setHeader(HttpHeaders.RETRY_AFTER,
+				(retryAfter != null && retryAfter.matches("[0-9]{1,4}")) ? retryAfter : "5");
 		return errorPage("error/503", HttpStatus.SERVICE_UNAVAILABLE);
 	}
 

@@ -126,6 +126,18 @@ class ErrorPagesTests extends StandIns {
 	}
 
 	@Test
+	void anAppTierThatAnswers503GetsThe503PageWithItsRetryAfter() throws Exception {
+		ready().forEach((node) -> node.respondWith((self, exchange) -> {
+			exchange.getResponseHeaders().set("Retry-After", "1");
+			self.json(exchange, 503, "{\"type\":\"urn:tierstack:problem:service-unavailable\",\"status\":503}");
+		}));
+		HttpResponse<String> page = get("/");
+		assertThat(page.statusCode()).isEqualTo(503);
+		assertThat(page.headers().firstValue("Retry-After")).hasValue("1");
+		assertThat(page.body()).doesNotContain("Exception");
+	}
+
+	@Test
 	void unexpectedAppTierAnswersGetThe5xxPage() throws Exception {
 		ready().forEach((node) -> node.respondWith((self, exchange) -> self.json(exchange, 500, "{}")));
 		HttpResponse<String> page = get("/");
