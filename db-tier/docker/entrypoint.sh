@@ -34,6 +34,10 @@ DB_PRIMARY_PORT=${DB_PRIMARY_PORT:-5432}
 DB_CLUSTER_NAME=${DB_CLUSTER_NAME:-tierstack}
 DB_MEMBER_NAME=${DB_MEMBER_NAME:-${HOSTNAME:-db}}
 DB_PEER_HOST=${DB_PEER_HOST:-$DB_MEMBER_NAME}
+# Where Patroni's REST API listens: the peer address, or a network (CIDR) to listen on this
+# container's address in it. On Swarm an overlay address is known only once the task runs,
+# and the task's name resolves only once it is healthy, which needs the REST API.
+DB_PEER_LISTEN=${DB_PEER_LISTEN:-$DB_PEER_HOST}
 DB_PEER_NETWORKS=${DB_PEER_NETWORKS:-$DB_ALLOWED_NETWORKS}
 DB_ETCD_HOSTS=${DB_ETCD_HOSTS:-etcd1:2379,etcd2:2379,etcd3:2379}
 DB_REWIND_USER=${DB_REWIND_USER:-tierstack_rewind}
@@ -86,6 +90,8 @@ check_settings() {
 	if [ "$DB_MODE" = patroni ]; then
 		[[ $DB_MEMBER_NAME =~ ^[a-z0-9][a-z0-9-]{0,62}$ ]] || fail "DB_MEMBER_NAME '$DB_MEMBER_NAME' must match [a-z0-9][a-z0-9-]*"
 		[[ $DB_PEER_HOST =~ ^[A-Za-z0-9.-]+$ ]] || fail "DB_PEER_HOST '$DB_PEER_HOST' is not a host name"
+		[[ $DB_PEER_LISTEN =~ ^[A-Za-z0-9.-]+(/[0-9]{1,2})?$ ]] ||
+			fail "DB_PEER_LISTEN '$DB_PEER_LISTEN' is neither a host name nor a CIDR (like 10.203.5.0/24)"
 		[[ $DB_ETCD_HOSTS =~ ^[A-Za-z0-9.-]+:[0-9]+(,[A-Za-z0-9.-]+:[0-9]+)*$ ]] ||
 			fail "DB_ETCD_HOSTS '$DB_ETCD_HOSTS' must be host:port[,host:port...]"
 	fi
@@ -197,6 +203,21 @@ init_replica() {
 	log "initialised a streaming replica of $DB_PRIMARY_HOST:$DB_PRIMARY_PORT"
 }
 
+# Prints this container's IPv4 address in the network CIDR (Patroni's psutil lists them).
+address_in() {
+	python3 - "$1" <<'PY'
+import ipaddress, socket, sys
+import psutil
+network = ipaddress.ip_network(sys.argv[1], strict=False)
+for addresses in psutil.net_if_addrs().values():
+    for address in addresses:
+        if address.family == socket.AF_INET and ipaddress.ip_address(address.address) in network:
+            print(address.address)
+            sys.exit(0)
+sys.exit(1)
+PY
+}
+
 # Patroni's settings. Passwords are not in the file: Patroni reads them from its environment.
 # ttl 20 is Patroni's minimum: a leader that stops renewing its key (killed, cut off) loses it
 # 20 s after its last renewal, which bounds the failover time of a hard crash. loop_wait 2
@@ -206,6 +227,11 @@ init_replica() {
 # hence a retry_timeout well under Patroni's bound of (ttl - loop_wait) / 2.
 write_patroni_config() {
 	local net
+	RESTAPI_ADDR=$DB_PEER_LISTEN
+	if [[ $RESTAPI_ADDR == */* ]]; then
+		RESTAPI_ADDR=$(address_in "$DB_PEER_LISTEN") || fail "DB_PEER_LISTEN: this container has no address in $DB_PEER_LISTEN"
+	fi
+	readonly RESTAPI_ADDR
 	{
 		cat <<YAML
 scope: $DB_CLUSTER_NAME
@@ -214,7 +240,7 @@ log:
   level: INFO
   format: 'tierstack-patroni %(levelname)s: %(message)s'
 restapi:
-  listen: $DB_PEER_HOST:8008
+  listen: $RESTAPI_ADDR:8008
   connect_address: $DB_PEER_HOST:8008
 etcd3:
   hosts: $DB_ETCD_HOSTS
@@ -307,7 +333,7 @@ start_metrics_exporters() {
 		--extend.query-path=/etc/tierstack-db/exporter-queries.yaml \
 		--disable-settings-metrics --log.level=warn &
 	if [ "$DB_MODE" = patroni ]; then
-		patroni-metrics.py "$DB_METRICS_ADDR:9547" "http://$DB_PEER_HOST:8008/metrics" "$MEMBER_WATCH_METRICS" &
+		patroni-metrics.py "$DB_METRICS_ADDR:9547" "http://$RESTAPI_ADDR:8008/metrics" "$MEMBER_WATCH_METRICS" &
 	fi
 }
 
@@ -322,7 +348,7 @@ start_member_watch() {
 	(
 		while :; do
 			status=0
-			member-watch.py "http://$DB_PEER_HOST:8008" "$PATRONI_CONFIG" "$DB_MEMBER_NAME" "$DB_APP_PROBE" \
+			member-watch.py "http://$RESTAPI_ADDR:8008" "$PATRONI_CONFIG" "$DB_MEMBER_NAME" "$DB_APP_PROBE" \
 				"$MEMBER_WATCH_METRICS" || status=$?
 			log "member-watch.py exited with status $status; starting it again in 1 s"
 			sleep 1

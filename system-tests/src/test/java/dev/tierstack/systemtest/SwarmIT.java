@@ -111,15 +111,21 @@ class SwarmIT {
 
 	/**
 	 * What {@code up} left: every task unable to gain privileges (Swarm has no
-	 * no-new-privileges for a service: the images set it themselves), and a stack that
-	 * takes the full stream at once ({@code up} returns once its own warm-up is done;
-	 * without it, half of the first 15 s of reads failed).
+	 * no-new-privileges for a service: the images set it themselves), every task healthy
+	 * by its health check, and a stack that takes the full stream at once ({@code up}
+	 * returns once its own warm-up is done; without it, half of the first 15 s of reads
+	 * failed).
 	 */
 	@Test
 	@Order(0)
 	void fromNothingToTheFullStreamWithoutPrivilegesToGain() {
 		assertThat(noNewPrivileges).hasSizeGreaterThanOrEqualTo(11)
 			.allSatisfy((task, flag) -> assertThat(flag).as(task).isEqualTo("1"));
+		Map<String, String> health = swarm.health();
+		Results.of("swarm-health").put("tasks", health).write();
+		assertThat(health).as("every task's health check, the database and etcd members' too")
+			.hasSizeGreaterThanOrEqualTo(11)
+			.allSatisfy((task, status) -> assertThat(status).as(task).isEqualTo("healthy"));
 		assertThat(warmUp.failures().size()).as("reads failed right after up, of " + warmUp.outcomes().size())
 			.isLessThanOrEqualTo(warmUp.outcomes().size() / 100);
 	}
@@ -304,13 +310,72 @@ class SwarmIT {
 	}
 
 	/**
+	 * An etcd member that hangs (its process stopped: its sockets accept and it answers
+	 * nothing) fails its health check; Swarm replaces the task, which rejoins the quorum
+	 * as the same member, from its volume. The other two keep the quorum meanwhile: reads
+	 * and keyed orders go on.
+	 */
+	@Test
+	@Order(5)
+	void aHungEtcdMemberIsReplacedAndRejoinsTheQuorum() {
+		String victim = swarm.containers("etcd2").getFirst();
+		Map<String, Object> figures = new TreeMap<>();
+		String[] replacement = new String[1];
+		boolean[] rejoined = new boolean[1];
+		Instant started = Instant.now();
+		OrderStream orders = new OrderStream(vip, isbns, "swarm-etcd-hung-", Duration.ofSeconds(30)).start();
+		SteadyLoad.Run run;
+		try {
+			run = new SteadyLoad(http, reads(), RATE).run(MIN_DURATION, MAX_DURATION, Duration.ofSeconds(3), TAIL,
+					(event) -> {
+						long hung = System.nanoTime();
+						event.set(hung);
+						swarm.hang(victim);
+						within(Duration.ofMinutes(2), () -> "unhealthy".equals(swarm.health(victim)));
+						figures.put("hungToUnhealthyMs", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - hung));
+						within(Duration.ofMinutes(2),
+								() -> swarm.containers("etcd2")
+									.stream()
+									.anyMatch((container) -> !container.equals(victim)));
+						figures.put("hungToReplacedMs", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - hung));
+						replacement[0] = swarm.containers("etcd2")
+							.stream()
+							.filter((container) -> !container.equals(victim))
+							.findFirst()
+							.orElse(null);
+						if (replacement[0] == null) {
+							return;
+						}
+						rejoined[0] = within(Duration.ofMinutes(1), () -> swarm.etcdInQuorum(replacement[0]));
+						figures.put("hungToInQuorumMs", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - hung));
+						within(Duration.ofMinutes(1), () -> "healthy".equals(swarm.health(replacement[0])));
+						figures.put("hungToHealthyMs", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - hung));
+					});
+		}
+		finally {
+			orders.stopAndJoin();
+		}
+		Results results = orders.check(Results.of("swarm-etcd-hung", run, RATE), swarm, http)
+			.put("figuresMs", figures)
+			.put("replacementHealth", (replacement[0] != null) ? swarm.health(replacement[0]) : "none");
+		results.write();
+		explainFailures("the hung etcd member", started, run);
+		SteadyLoad.assertSentAsScheduled(run);
+		assertThat(run.failures()).as("failed reads").isEmpty();
+		FailoverIT.assertOrdersStoredOnceAndReadable(orders, results);
+		assertThat(replacement[0]).as("a new etcd2 task").isNotNull();
+		assertThat(rejoined[0]).as("the new etcd2 task in the quorum").isTrue();
+		assertThat(swarm.health(replacement[0])).as("the new etcd2 task's health").isEqualTo("healthy");
+	}
+
+	/**
 	 * The load balancer that holds the VIP killed: the other takes the VIP (reads sent
 	 * while neither holds it may fail, as under Compose; none sent after
 	 * {@link #VIP_MOVE_BOUND}), and Swarm's new task gets the freed edge address and
 	 * joins as the backup.
 	 */
 	@Test
-	@Order(6)
+	@Order(7)
 	void theLoadBalancerHoldingTheVipKilledComesBackOnItsAddressAsBackup() {
 		List<String> holders = swarm.vipHolders();
 		assertThat(holders).as("load balancers holding the VIP").hasSize(1);
@@ -354,7 +419,7 @@ class SwarmIT {
 
 	/** Three tasks of web and app, then two again, while the stream goes on. */
 	@Test
-	@Order(5)
+	@Order(6)
 	void scalingWebAndAppUpAndDownFailsNoRequest() {
 		Instant started = Instant.now();
 		Map<String, Long> phasesMs = new TreeMap<>();
@@ -390,7 +455,7 @@ class SwarmIT {
 	 * with a deadline per attempt (as in the gray failures) loses no read and no order.
 	 */
 	@Test
-	@Order(7)
+	@Order(8)
 	void aSecondHostTakesTasksAndLosingItFailsNoRequest() {
 		boolean passed = false;
 		try {

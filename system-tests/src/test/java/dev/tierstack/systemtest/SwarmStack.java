@@ -131,11 +131,7 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 	 */
 	Map<String, String> noNewPrivileges() {
 		Map<String, String> flags = new TreeMap<>();
-		for (String name : Proc
-			.docker(Duration.ofSeconds(30), "ps", "--filter", "label=com.docker.stack.namespace=" + this.stack,
-					"--filter", "status=running", "--format", "{{.Names}}")
-			.orThrow()
-			.lines()) {
+		for (String name : runningTasks()) {
 			String pid = Proc.docker(Duration.ofSeconds(30), "inspect", "-f", "{{.State.Pid}}", name)
 				.orThrow()
 				.trimmed();
@@ -146,13 +142,68 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 					.map((line) -> line.substring("NoNewPrivs:".length()).strip())
 					.findFirst()
 					.orElse("(none)");
-				flags.put(name.substring(this.stack.length() + 1).replaceFirst("\\.[^.]+$", ""), flag);
+				flags.put(taskName(name), flag);
 			}
 			catch (IOException ex) {
 				throw new IllegalStateException(ex);
 			}
 		}
 		return flags;
+	}
+
+	/**
+	 * The health of each running task, as its engine reports it ({@code none} without a
+	 * check), keyed by service and slot.
+	 */
+	Map<String, String> health() {
+		Map<String, String> health = new TreeMap<>();
+		for (String name : runningTasks()) {
+			health.put(taskName(name), health(name));
+		}
+		return health;
+	}
+
+	/** A container's health: starting, healthy, unhealthy, or none without a check. */
+	String health(String container) {
+		return Proc
+			.docker(Duration.ofSeconds(30), "inspect", "-f",
+					"{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}", container)
+			.orThrow()
+			.trimmed();
+	}
+
+	/** The names of the stack's running containers. */
+	private List<String> runningTasks() {
+		return Proc
+			.docker(Duration.ofSeconds(30), "ps", "--filter", "label=com.docker.stack.namespace=" + this.stack,
+					"--filter", "status=running", "--format", "{{.Names}}")
+			.orThrow()
+			.lines();
+	}
+
+	/** A task's container name without the stack's prefix and the task id: web.1. */
+	private String taskName(String container) {
+		return container.substring(this.stack.length() + 1).replaceFirst("\\.[^.]+$", "");
+	}
+
+	/**
+	 * Hangs a container: its main process stopped, so that it holds its connections and
+	 * its listening sockets accept and answer nothing (the engine still counts it
+	 * running).
+	 */
+	void hang(String container) {
+		Proc.docker(Duration.ofSeconds(30), "kill", "--signal", "STOP", container).orThrow();
+	}
+
+	/**
+	 * Whether an etcd member sees a leader and a quorum: the image's own check, etcd's
+	 * {@code /health}, which Swarm's check (alive) does not ask. A member not yet in a
+	 * quorum does not answer; it is given 3 s.
+	 */
+	boolean etcdInQuorum(String container) {
+		return exec(container, "timeout", "3", "bash", "-c",
+				"exec 3<>/dev/tcp/127.0.0.1/2379 && printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q '\"health\":\"true\"' <&3")
+			.exitCode() == 0;
 	}
 
 	/**
