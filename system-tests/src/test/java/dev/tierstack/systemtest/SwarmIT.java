@@ -449,19 +449,25 @@ class SwarmIT {
 	 * A second host joins the swarm ({@code scripts/swarm-host.sh}: an engine in a
 	 * network namespace of its own, linked to this one): web and app scale to three, and
 	 * Swarm places the third task of each there, where the load balancers and the web
-	 * tier reach them over the overlays and the app task reaches the database here. Then,
-	 * under the stream and keyed orders, the host is lost (its link goes down): its tasks
-	 * leave rotation, Swarm marks it down and starts their replacements here. A client
-	 * with a deadline per attempt (as in the gray failures) loses no read and no order.
+	 * tier reach them over the overlays and the app task reaches the database here. The
+	 * database member db2 moves there (a node label and a constraint): it copies the
+	 * leader's data over the peer overlay and becomes its synchronous standby, so that
+	 * every commit here waits for the other host. Then, under the stream and keyed
+	 * orders, the host is lost (its link goes down): its tasks leave rotation, the leader
+	 * commits without its standby, Swarm marks the host down and starts the web and app
+	 * tasks here. A client with a deadline per attempt (as in the gray failures) loses no
+	 * read and no order.
 	 */
 	@Test
 	@Order(8)
 	void aSecondHostTakesTasksAndLosingItFailsNoRequest() {
 		boolean passed = false;
+		boolean memberMoved = false;
 		try {
 			Map<String, Object> figures = new TreeMap<>();
 			long start = System.nanoTime();
-			swarm.secondHost(Duration.ofMinutes(5), "add", swarm.image("web"), swarm.image("app")).orThrow();
+			swarm.secondHost(Duration.ofMinutes(5), "add", swarm.image("web"), swarm.image("app"), swarm.image("db2"))
+				.orThrow();
 			figures.put("addHostMs", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
 			String node = swarm.secondHost(Duration.ofSeconds(30), "node").orThrow().trimmed();
 			start = System.nanoTime();
@@ -469,6 +475,10 @@ class SwarmIT {
 			figures.put("scaledOntoItMs", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
 			awaitAnswersFrom(remote, Duration.ofMinutes(2));
 			figures.put("servedFromItMs", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+			start = System.nanoTime();
+			memberMoved = true;
+			remote.put("db2", swarm.placeMemberOnSecondHost("db2", node, Duration.ofMinutes(3)));
+			figures.put("db2SynchronousThereMs", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
 			SteadyLoad.untilSteady(http, reads(), RATE, "swarm-steady-with-a-second-host");
 			Instant started = Instant.now();
 			OrderStream orders = new OrderStream(vip, isbns, "swarm-host-", Duration.ofSeconds(30),
@@ -514,6 +524,9 @@ class SwarmIT {
 			passed = true;
 		}
 		finally {
+			if (memberMoved) {
+				swarm.placeMemberBack("db2");
+			}
 			swarm.removeSecondHost(!passed, 2, "web", "app");
 		}
 	}

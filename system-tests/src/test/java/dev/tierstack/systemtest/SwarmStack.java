@@ -29,6 +29,9 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 	 */
 	static final String HOST_LINK = "10.250.0";
 
+	/** The placement constraint of the stack's one-task services (swarm/stack.yml). */
+	private static final String ON_A_MANAGER = "node.role == manager";
+
 	private final Path root = ComposeStack.repositoryRoot();
 
 	private final String stack;
@@ -319,6 +322,59 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 					+ " on the second host within " + timeout + ": " + there);
 		}
 		return there;
+	}
+
+	/**
+	 * Places a database member on the second host: a label on its node and a placement
+	 * constraint on the member's service, whose new task starts there on an empty volume
+	 * and copies the leader's data. Waits until it is healthy there and the leader here
+	 * replicates to it synchronously.
+	 * @return the member's host name there
+	 */
+	String placeMemberOnSecondHost(String member, String node, Duration timeout) {
+		Proc.docker(Duration.ofSeconds(30), "node", "update", "--label-add", "tierstack.db=" + member, node).orThrow();
+		Proc.docker(Duration.ofMinutes(1), "service", "update", "--detach", "--constraint-rm", ON_A_MANAGER,
+				"--constraint-add", "node.labels.tierstack.db == " + member, service(member))
+			.orThrow();
+		long start = System.nanoTime();
+		while (System.nanoTime() - start < timeout.toNanos()) {
+			ComposeStack.sleep(Duration.ofSeconds(1));
+			String there = secondHost(Duration.ofSeconds(30), "engine", "ps", "-q", "--filter",
+					"label=com.docker.swarm.service.name=" + service(member), "--filter", "health=healthy")
+				.orThrow()
+				.lines()
+				.stream()
+				.findFirst()
+				.orElse(null);
+			if (there != null && synchronousStandbys(member) == 1) {
+				return hostNameOnSecondHost(there);
+			}
+		}
+		throw new IllegalStateException(
+				member + " not healthy on the second host and replicated to synchronously within " + timeout);
+	}
+
+	/** How many synchronous standbys named {@code member} the leader here streams to. */
+	private long synchronousStandbys(String member) {
+		try {
+			return queryLeader("SELECT count(*) FROM pg_stat_replication WHERE application_name = '" + member
+					+ "' AND state = 'streaming' AND sync_state = 'sync'");
+		}
+		catch (IllegalStateException ex) {
+			return 0;
+		}
+	}
+
+	/**
+	 * A database member's service back on a manager, as the stack places it; waits until
+	 * its task there is healthy. What fails is logged, not thrown.
+	 */
+	void placeMemberBack(String member) {
+		Proc.Result moved = Proc.docker(Duration.ofMinutes(5), "service", "update", "--detach=false", "--constraint-rm",
+				"node.labels.tierstack.db == " + member, "--constraint-add", ON_A_MANAGER, service(member));
+		if (!moved.ok()) {
+			ComposeStack.log("placing " + member + " back: " + moved.err().strip());
+		}
 	}
 
 	/**
