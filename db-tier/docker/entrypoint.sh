@@ -42,7 +42,7 @@ DB_PEER_NETWORKS=${DB_PEER_NETWORKS:-$DB_ALLOWED_NETWORKS}
 DB_ETCD_HOSTS=${DB_ETCD_HOSTS:-etcd1:2379,etcd2:2379,etcd3:2379}
 DB_REWIND_USER=${DB_REWIND_USER:-tierstack_rewind}
 DB_REWIND_PASSWORD_FILE=${DB_REWIND_PASSWORD_FILE:-/run/secrets/db_rewind_password}
-readonly PATRONI_CONFIG=/tmp/patroni.yml
+readonly PATRONI_CONFIG=${PATRONICTL_CONFIG_FILE:-/tmp/patroni.yml}
 # Outside the volume, rewritten on every start from the secret.
 readonly REPLICATION_PASSFILE=/var/run/postgresql/replication.pgpass
 # Written last by the initialisation: a data directory without it was left half-done. A
@@ -90,7 +90,7 @@ check_settings() {
 	if [ "$DB_MODE" = patroni ]; then
 		[[ $DB_MEMBER_NAME =~ ^[a-z0-9][a-z0-9-]{0,62}$ ]] || fail "DB_MEMBER_NAME '$DB_MEMBER_NAME' must match [a-z0-9][a-z0-9-]*"
 		[[ $DB_PEER_HOST =~ ^[A-Za-z0-9.-]+$ ]] || fail "DB_PEER_HOST '$DB_PEER_HOST' is not a host name"
-		[[ $DB_PEER_LISTEN =~ ^[A-Za-z0-9.-]+(/[0-9]{1,2})?$ ]] ||
+		[[ $DB_PEER_LISTEN =~ ^[A-Za-z0-9][A-Za-z0-9.-]*$ || $DB_PEER_LISTEN =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}/([0-9]|[12][0-9]|3[0-2])$ ]] ||
 			fail "DB_PEER_LISTEN '$DB_PEER_LISTEN' is neither a host name nor a CIDR (like 10.203.5.0/24)"
 		[[ $DB_ETCD_HOSTS =~ ^[A-Za-z0-9.-]+:[0-9]+(,[A-Za-z0-9.-]+:[0-9]+)*$ ]] ||
 			fail "DB_ETCD_HOSTS '$DB_ETCD_HOSTS' must be host:port[,host:port...]"
@@ -208,7 +208,10 @@ address_in() {
 	python3 - "$1" <<'PY'
 import ipaddress, socket, sys
 import psutil
-network = ipaddress.ip_network(sys.argv[1], strict=False)
+try:
+    network = ipaddress.ip_network(sys.argv[1], strict=False)
+except ValueError as error:
+    sys.exit(f"tierstack-db: ERROR: DB_PEER_LISTEN: {error}")
 for addresses in psutil.net_if_addrs().values():
     for address in addresses:
         if address.family == socket.AF_INET and ipaddress.ip_address(address.address) in network:

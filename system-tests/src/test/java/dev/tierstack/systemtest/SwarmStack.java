@@ -166,13 +166,14 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 		return health;
 	}
 
-	/** A container's health: starting, healthy, unhealthy, or none without a check. */
+	/**
+	 * A container's health: starting, healthy, unhealthy, none without a check, or the
+	 * client's error (a container removed).
+	 */
 	String health(String container) {
-		return Proc
-			.docker(Duration.ofSeconds(30), "inspect", "-f",
-					"{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}", container)
-			.orThrow()
-			.trimmed();
+		Proc.Result health = Proc.docker(Duration.ofSeconds(30), "inspect", "-f",
+				"{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}", container);
+		return health.ok() ? health.trimmed() : health.err().strip();
 	}
 
 	/** The names of the stack's running containers. */
@@ -198,15 +199,31 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 		Proc.docker(Duration.ofSeconds(30), "kill", "--signal", "STOP", container).orThrow();
 	}
 
+	/** A hung container's main process resumed; what fails is logged, not thrown. */
+	void resume(String container) {
+		Proc.Result resumed = Proc.docker(Duration.ofSeconds(30), "kill", "--signal", "CONT", container);
+		if (!resumed.ok()) {
+			ComposeStack.log("resuming " + container + ": " + resumed.err().strip());
+		}
+	}
+
 	/**
-	 * Whether an etcd member sees a leader and a quorum: the image's own check, etcd's
-	 * {@code /health}, which Swarm's check (alive) does not ask. A member not yet in a
-	 * quorum does not answer; it is given 3 s.
+	 * Whether an etcd member sees a leader and a quorum: its image's own check (etcd's
+	 * {@code /health}), which the stack's check on Swarm (alive) replaces. A member not
+	 * yet in a quorum does not answer; it is given 3 s.
 	 */
 	boolean etcdInQuorum(String container) {
-		return exec(container, "timeout", "3", "bash", "-c",
-				"exec 3<>/dev/tcp/127.0.0.1/2379 && printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q '\"health\":\"true\"' <&3")
-			.exitCode() == 0;
+		String image = Proc.docker(Duration.ofSeconds(30), "inspect", "-f", "{{.Image}}", container)
+			.orThrow()
+			.trimmed();
+		List<String> check = Proc
+			.docker(Duration.ofSeconds(30), "image", "inspect", "-f",
+					"{{range .Config.Healthcheck.Test}}{{println .}}{{end}}", image)
+			.orThrow()
+			.lines();
+		List<String> command = new ArrayList<>(List.of("timeout", "3"));
+		command.addAll(check.subList(1, check.size()));
+		return exec(container, command.toArray(String[]::new)).exitCode() == 0;
 	}
 
 	/**
@@ -308,13 +325,10 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 		while (there.size() < services.length && System.nanoTime() - start < timeout.toNanos()) {
 			ComposeStack.sleep(Duration.ofMillis(500));
 			for (String service : services) {
-				secondHost(Duration.ofSeconds(30), "engine", "ps", "-q", "--filter",
-						"label=com.docker.swarm.service.name=" + service(service), "--filter", "health=healthy")
-					.orThrow()
-					.lines()
-					.stream()
-					.findFirst()
-					.ifPresent((container) -> there.put(service, hostNameOnSecondHost(container)));
+				String container = healthyTaskOnSecondHost(service);
+				if (container != null) {
+					there.put(service, hostNameOnSecondHost(container));
+				}
 			}
 		}
 		if (there.size() < services.length) {
@@ -334,24 +348,36 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 	String placeMemberOnSecondHost(String member, String node, Duration timeout) {
 		Proc.docker(Duration.ofSeconds(30), "node", "update", "--label-add", "tierstack.db=" + member, node).orThrow();
 		Proc.docker(Duration.ofMinutes(1), "service", "update", "--detach", "--constraint-rm", ON_A_MANAGER,
-				"--constraint-add", "node.labels.tierstack.db == " + member, service(member))
+				"--constraint-add", onMemberHost(member), service(member))
 			.orThrow();
 		long start = System.nanoTime();
 		while (System.nanoTime() - start < timeout.toNanos()) {
 			ComposeStack.sleep(Duration.ofSeconds(1));
-			String there = secondHost(Duration.ofSeconds(30), "engine", "ps", "-q", "--filter",
-					"label=com.docker.swarm.service.name=" + service(member), "--filter", "health=healthy")
-				.orThrow()
-				.lines()
-				.stream()
-				.findFirst()
-				.orElse(null);
+			String there = healthyTaskOnSecondHost(member);
 			if (there != null && synchronousStandbys(member) == 1) {
 				return hostNameOnSecondHost(there);
 			}
 		}
 		throw new IllegalStateException(
 				member + " not healthy on the second host and replicated to synchronously within " + timeout);
+	}
+
+	/** A healthy container of a service's tasks on the second host, or null. */
+	private String healthyTaskOnSecondHost(String service) {
+		return secondHost(Duration.ofSeconds(30), "engine", "ps", "-q", "--filter",
+				"label=com.docker.swarm.service.name=" + service(service), "--filter", "health=healthy")
+			.orThrow()
+			.lines()
+			.stream()
+			.findFirst()
+			.orElse(null);
+	}
+
+	/**
+	 * The placement constraint that puts a database member on the host labelled for it.
+	 */
+	private static String onMemberHost(String member) {
+		return "node.labels.tierstack.db == " + member;
 	}
 
 	/** How many synchronous standbys named {@code member} the leader here streams to. */
@@ -367,14 +393,24 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 
 	/**
 	 * A database member's service back on a manager, as the stack places it; waits until
-	 * its task there is healthy. What fails is logged, not thrown.
+	 * the leader replicates to it synchronously again. What fails is logged, not thrown.
+	 * @return whether it is the synchronous standby again within {@code timeout}
 	 */
-	void placeMemberBack(String member) {
+	boolean placeMemberBack(String member, Duration timeout) {
 		Proc.Result moved = Proc.docker(Duration.ofMinutes(5), "service", "update", "--detach=false", "--constraint-rm",
-				"node.labels.tierstack.db == " + member, "--constraint-add", ON_A_MANAGER, service(member));
+				onMemberHost(member), "--constraint-add", ON_A_MANAGER, service(member));
 		if (!moved.ok()) {
 			ComposeStack.log("placing " + member + " back: " + moved.err().strip());
 		}
+		long start = System.nanoTime();
+		while (synchronousStandbys(member) != 1) {
+			if (System.nanoTime() - start > timeout.toNanos()) {
+				ComposeStack.log(member + " back here, but no synchronous standby after " + timeout);
+				return false;
+			}
+			ComposeStack.sleep(Duration.ofSeconds(1));
+		}
+		return true;
 	}
 
 	/**
@@ -393,8 +429,7 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 	 */
 	void removeSecondHost(boolean keepLog, int replicas, String... services) {
 		for (String service : services) {
-			Proc.Result scaled = Proc.docker(Duration.ofMinutes(5), "service", "scale", "--detach=false",
-					service(service) + "=" + replicas);
+			Proc.Result scaled = scaleTo(service, replicas);
 			if (!scaled.ok()) {
 				ComposeStack.log("scaling " + service + " back: " + scaled.err().strip());
 			}
@@ -409,8 +444,13 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 	}
 
 	void scale(String service, int replicas) {
-		Proc.docker(Duration.ofMinutes(5), "service", "scale", "--detach=false", service(service) + "=" + replicas)
-			.orThrow();
+		scaleTo(service, replicas).orThrow();
+	}
+
+	/** Scales a service and waits until its tasks run. */
+	private Proc.Result scaleTo(String service, int replicas) {
+		return Proc.docker(Duration.ofMinutes(5), "service", "scale", "--detach=false",
+				service(service) + "=" + replicas);
 	}
 
 	/**
