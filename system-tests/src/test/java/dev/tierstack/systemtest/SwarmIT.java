@@ -554,14 +554,7 @@ class SwarmIT {
 
 	/** Whether {@code condition} held within {@code timeout}, asked every 200 ms. */
 	private static boolean within(Duration timeout, BooleanSupplier condition) {
-		long start = System.nanoTime();
-		while (!condition.getAsBoolean()) {
-			if (System.nanoTime() - start > timeout.toNanos()) {
-				return false;
-			}
-			ComposeStack.sleep(Duration.ofMillis(200));
-		}
-		return true;
+		return SwarmStack.within(timeout, Duration.ofMillis(200), condition);
 	}
 
 	/**
@@ -569,18 +562,16 @@ class SwarmIT {
 	 * task on the second host.
 	 */
 	private static void awaitAnswersFrom(Map<String, String> remote, Duration timeout) {
-		boolean web = false;
-		boolean app = false;
-		long start = System.nanoTime();
-		while (!(web && app) && System.nanoTime() - start < timeout.toNanos()) {
+		boolean[] answered = new boolean[2];
+		boolean both = SwarmStack.within(timeout, Duration.ofMillis(50), () -> {
 			var response = Http.get(http, vip, "/api/books?size=1");
 			if (response.statusCode() == 200) {
-				web |= remote.get("web").equals(response.headers().firstValue("X-Web-Node").orElse(null));
-				app |= remote.get("app").equals(response.headers().firstValue("X-App-Node").orElse(null));
+				answered[0] |= remote.get("web").equals(response.headers().firstValue("X-Web-Node").orElse(null));
+				answered[1] |= remote.get("app").equals(response.headers().firstValue("X-App-Node").orElse(null));
 			}
-			ComposeStack.sleep(Duration.ofMillis(50));
-		}
-		assertThat(web && app).as("answers (200) from the second host's web and app tasks").isTrue();
+			return answered[0] && answered[1];
+		});
+		assertThat(both).as("answers (200) from the second host's web and app tasks").isTrue();
 	}
 
 	/** A deploy run under the stream of reads and keyed orders, and what came of them. */

@@ -12,7 +12,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.BooleanSupplier;
 import java.util.regex.Pattern;
+
+import org.awaitility.core.ConditionTimeoutException;
+
+import static org.awaitility.Awaitility.await;
 
 /**
  * The stack on a Docker Swarm of one node, and later two, driven through
@@ -282,17 +287,14 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 	 */
 	String killAndAwaitReplacement(String service, String victim, Duration timeout) {
 		Set<String> before = Set.copyOf(containers(service));
-		long start = System.nanoTime();
 		kill(victim);
-		String replacement = null;
-		while (replacement == null && System.nanoTime() - start < timeout.toNanos()) {
-			ComposeStack.sleep(Duration.ofMillis(200));
-			replacement = containers(service).stream()
-				.filter((container) -> !before.contains(container))
-				.findFirst()
-				.orElse(null);
-		}
-		return replacement;
+		String[] replacement = new String[1];
+		within(timeout, Duration.ofMillis(200),
+				() -> (replacement[0] = containers(service).stream()
+					.filter((container) -> !before.contains(container))
+					.findFirst()
+					.orElse(null)) != null);
+		return replacement[0];
 	}
 
 	/** {@code scripts/swarm-host.sh} with these arguments: the second host. */
@@ -321,17 +323,16 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 		}
 		Proc.docker(Duration.ofMinutes(1), command.toArray(String[]::new)).orThrow();
 		Map<String, String> there = new TreeMap<>();
-		long start = System.nanoTime();
-		while (there.size() < services.length && System.nanoTime() - start < timeout.toNanos()) {
-			ComposeStack.sleep(Duration.ofMillis(500));
+		boolean all = within(timeout, Duration.ofMillis(500), () -> {
 			for (String service : services) {
 				String container = healthyTaskOnSecondHost(service);
 				if (container != null) {
 					there.put(service, hostNameOnSecondHost(container));
 				}
 			}
-		}
-		if (there.size() < services.length) {
+			return there.size() == services.length;
+		});
+		if (!all) {
 			throw new IllegalStateException("no healthy task of each of " + List.of(services)
 					+ " on the second host within " + timeout + ": " + there);
 		}
@@ -350,16 +351,13 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 		Proc.docker(Duration.ofMinutes(1), "service", "update", "--detach", "--constraint-rm", ON_A_MANAGER,
 				"--constraint-add", onMemberHost(member), service(member))
 			.orThrow();
-		long start = System.nanoTime();
-		while (System.nanoTime() - start < timeout.toNanos()) {
-			ComposeStack.sleep(Duration.ofSeconds(1));
-			String there = healthyTaskOnSecondHost(member);
-			if (there != null && synchronousStandbys(member) == 1) {
-				return hostNameOnSecondHost(there);
-			}
+		String[] there = new String[1];
+		if (!within(timeout, Duration.ofSeconds(1),
+				() -> (there[0] = healthyTaskOnSecondHost(member)) != null && synchronousStandbys(member) == 1)) {
+			throw new IllegalStateException(
+					member + " not healthy on the second host and replicated to synchronously within " + timeout);
 		}
-		throw new IllegalStateException(
-				member + " not healthy on the second host and replicated to synchronously within " + timeout);
+		return hostNameOnSecondHost(there[0]);
 	}
 
 	/** A healthy container of a service's tasks on the second host, or null. */
@@ -402,15 +400,29 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 		if (!moved.ok()) {
 			ComposeStack.log("placing " + member + " back: " + moved.err().strip());
 		}
-		long start = System.nanoTime();
-		while (synchronousStandbys(member) != 1) {
-			if (System.nanoTime() - start > timeout.toNanos()) {
-				ComposeStack.log(member + " back here, but no synchronous standby after " + timeout);
-				return false;
-			}
-			ComposeStack.sleep(Duration.ofSeconds(1));
+		boolean back = within(timeout, Duration.ofSeconds(1), () -> synchronousStandbys(member) == 1);
+		if (!back) {
+			ComposeStack.log(member + " back here, but no synchronous standby after " + timeout);
 		}
-		return true;
+		return back;
+	}
+
+	/**
+	 * Whether {@code condition} held within {@code timeout}, asked at once and then every
+	 * {@code interval}.
+	 */
+	static boolean within(Duration timeout, Duration interval, BooleanSupplier condition) {
+		try {
+			await().atMost(timeout)
+				.pollDelay(Duration.ZERO)
+				.pollInterval(interval)
+				.pollInSameThread()
+				.until(condition::getAsBoolean);
+			return true;
+		}
+		catch (ConditionTimeoutException ex) {
+			return false;
+		}
 	}
 
 	/**
