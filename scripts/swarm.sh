@@ -15,8 +15,9 @@
 #
 # Settings: TIERSTACK_STACK (stack name, tierstack), TIERSTACK_NET_PREFIX (two octets, 10.203),
 # TIERSTACK_VERSION (web and app image tag for `up`, latest), TIERSTACK_SWARM_WAIT (seconds
-# `up` and `deploy` wait, 600), TIERSTACK_SWARM_WARM_UP_WORKERS and _ROUNDS (the warm-up after
-# `up`: 4 clients, 20 rounds of 7 kinds of page each), TIERSTACK_SWARM_ADDR (the address a swarm
+# `up` and `deploy` wait, 600), TIERSTACK_SWARM_WARM_UP_WORKERS, _ROUNDS, _P90_MS and _MAX (the
+# warm-up after `up`: 4 clients, 20 rounds of 7 kinds of page each, then on until the p90 answer
+# of 5 rounds is within 250 ms, for at most 90 s), TIERSTACK_SWARM_ADDR (the address a swarm
 # that `up` makes is advertised on: 127.0.0.1, this host alone; scripts/swarm-host.sh's link
 # for a second host). docs/swarm.md explains the design.
 set -euo pipefail
@@ -28,6 +29,8 @@ EDGE=${TIERSTACK_SWARM_EDGE:-$STACK-edge}
 WAIT=${TIERSTACK_SWARM_WAIT:-600}
 WARM_UP_WORKERS=${TIERSTACK_SWARM_WARM_UP_WORKERS:-4}
 WARM_UP_ROUNDS=${TIERSTACK_SWARM_WARM_UP_ROUNDS:-20}
+WARM_UP_MAX=${TIERSTACK_SWARM_WARM_UP_MAX:-90}
+WARM_UP_P90_MS=${TIERSTACK_SWARM_WARM_UP_P90_MS:-250}
 RATE_LIMIT=${TIERSTACK_RATE_LIMIT_PER_SEC:-100}
 ADDR=${TIERSTACK_SWARM_ADDR:-127.0.0.1}
 VIP=$PREFIX.1.10
@@ -37,10 +40,14 @@ PREVIOUS_LABEL=dev.tierstack.previous-image
 
 log() { printf '[swarm] %s\n' "$*"; }
 die() { printf '[swarm] error: %s\n' "$*" >&2; exit 1; }
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 [[ $PREFIX =~ ^[0-9]{1,3}\.[0-9]{1,3}$ ]] || die "TIERSTACK_NET_PREFIX must be two octets such as 10.203, not '$PREFIX'"
 [[ $STACK =~ ^[a-z0-9][a-z0-9_-]*$ ]] || die "TIERSTACK_STACK must be a lower-case name, not '$STACK'"
+for setting in WAIT WARM_UP_WORKERS WARM_UP_ROUNDS WARM_UP_MAX WARM_UP_P90_MS; do
+	[[ ${!setting} =~ ^[0-9]{1,6}$ ]] || die "TIERSTACK_SWARM_$setting must be a whole number, not '${!setting}'"
+done
+((WARM_UP_WORKERS > 0)) || die "TIERSTACK_SWARM_WARM_UP_WORKERS must be 1 or more"
 docker info >/dev/null 2>&1 || die "no Docker engine answers (scripts/prepare-host.sh starts one)"
 
 swarm_state() { docker info --format '{{.Swarm.LocalNodeState}}'; }
@@ -116,30 +123,47 @@ wait_serving() {
 # The JVMs of a stack deployed from nothing are cold: handed the full load at once, each web
 # node takes as many requests as HAProxy allows it (WEB_MAXCONN), serves them all slowly, and
 # the rest time out in HAProxy's queue (docs/swarm.md, "From nothing to serving"). So before
-# `up` returns, WARM_UP_WORKERS clients with one connection each ask every kind of page
-# WARM_UP_ROUNDS times (a closed loop: never more at once than they are, and together at most
-# 80 % of the load balancers' limit per client address), which also checks that each kind
-# answers.
+# `up` returns, WARM_UP_WORKERS clients with one connection each ask every kind of page, in
+# passes of 5 rounds (a closed loop: never more at once than they are, and together at most 80 %
+# of the load balancers' limit per client address), which also checks that each kind answers.
+# They do WARM_UP_ROUNDS rounds, then go on until a pass is warm (every answer 200, 9 in 10
+# within WARM_UP_P90_MS), for at most WARM_UP_MAX seconds: how fast JIT compilers warm depends
+# on what else the host is doing.
 warm_up() {
-	local started=$SECONDS isbns isbn round url urls=() worker codes failed total
+	local started=$SECONDS isbns round=0 pass failed p90 p90s="" total=0 warm=no
 	local rate=$((RATE_LIMIT * 8 / 10 / WARM_UP_WORKERS))
 	((rate > 0)) || rate=1
 	isbns=$(curl -s --max-time 10 --cacert secrets/tls/ca.crt "https://$VIP/api/books?size=20" |
 		grep -o '"isbn":"[0-9]*"' | cut -d'"' -f4 || true)
 	[ -n "$isbns" ] || die "warm-up: no book in https://$VIP/api/books"
-	for round in $(seq 1 "$WARM_UP_ROUNDS"); do
-		isbn=$(sed -n "$(((round - 1) % $(wc -l <<<"$isbns") + 1))p" <<<"$isbns")
+	while [ "$warm" = no ] && { ((round < WARM_UP_ROUNDS)) || ((SECONDS - started < WARM_UP_MAX)); }; do
+		pass=$(warm_up_pass "$round" "$isbns" "$rate")
+		round=$((round + 5))
+		total=$((total + $(wc -l <<<"$pass")))
+		failed=$(awk '$1 != 200' <<<"$pass" | wc -l)
+		p90=$(awk '{ print int($2 * 1000) }' <<<"$pass" | sort -n | awk '{ t[NR] = $1 } END { print t[int(NR * 0.9)] }')
+		p90s="$p90s $p90"
+		((round < WARM_UP_ROUNDS)) || [ "$failed" != 0 ] || ((p90 > WARM_UP_P90_MS)) || warm=yes
+	done
+	log "warmed up: $total requests in $round rounds, the last 5 rounds $failed not 200; p90 by 5 rounds:$p90s ms; in $((SECONDS - started))s"
+	[ "$warm" = yes ] || log "warning: not warm within ${WARM_UP_MAX}s; the first seconds of full load may fail"
+}
+
+# warm_up_pass FIRST_ROUND ISBNS RATE: 5 rounds of every kind of page from each worker; prints
+# each answer's status and time in seconds.
+warm_up_pass() {
+	local round isbn url urls=() worker
+	for round in $(seq "$1" $(($1 + 4))); do
+		isbn=$(sed -n "$((round % $(wc -l <<<"$2") + 1))p" <<<"$2")
 		for url in "/" "/?page=$((round % 5 + 2))" "/books/$isbn" "/?q=${isbn: -3}" \
 			"/api/books?size=5&page=$((round % 5))" "/api/books?q=${isbn: -4}&size=5" "/api/books/$isbn"; do
 			urls+=(-o /dev/null "https://$VIP$url")
 		done
 	done
-	codes=$(for worker in $(seq 1 "$WARM_UP_WORKERS"); do
-		curl -s --cacert secrets/tls/ca.crt --max-time 10 --rate "$rate/s" -w '%{http_code}\n' "${urls[@]}" &
-	done; wait)
-	total=$(wc -l <<<"$codes")
-	failed=$(grep -cv '^200$' <<<"$codes" || true)
-	log "warmed up: $total requests, $failed not 200, in $((SECONDS - started))s"
+	for worker in $(seq 1 "$WARM_UP_WORKERS"); do
+		curl -s --cacert secrets/tls/ca.crt --max-time 10 --rate "$3/s" -w '%{http_code} %{time_total}\n' "${urls[@]}" &
+	done
+	wait
 }
 
 status() {

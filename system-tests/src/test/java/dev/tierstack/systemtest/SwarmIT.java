@@ -128,7 +128,12 @@ class SwarmIT {
 		assertThat(health).as("every task's health check (the schema job has none), the database and etcd members' too")
 			.hasSizeGreaterThanOrEqualTo(11)
 			.allSatisfy((task, status) -> assertThat(status).as(task).isEqualTo("healthy"));
-		assertThat(warmUp.failures().size()).as("reads failed right after up, of " + warmUp.outcomes().size())
+		Results figures = Results.of("swarm-warm-up", warmUp, RATE);
+		assertThat(warmUp.failures().size())
+			.as("reads failed right after up (%s), of %d; by kind %s; by the second they were sent in %s; "
+					+ "answered by load balancer %s, by web node %s", swarm.upLine("warmed up"),
+					warmUp.outcomes().size(), figures.get("failuresByKind"), figures.get("failedBySentSecond"),
+					figures.get("lbNodes"), figures.get("webNodes"))
 			.isLessThanOrEqualTo(warmUp.outcomes().size() / 100);
 	}
 
