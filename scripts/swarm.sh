@@ -130,7 +130,7 @@ wait_serving() {
 # within WARM_UP_P90_MS), for at most WARM_UP_MAX seconds: how fast JIT compilers warm depends
 # on what else the host is doing.
 warm_up() {
-	local started=$SECONDS isbns round=0 pass failed p90 p90s="" total=0 warm=no
+	local started=$SECONDS isbns round=0 pass failed=none p90=none p90s="" total=0 warm=no
 	local rate=$((RATE_LIMIT * 8 / 10 / WARM_UP_WORKERS))
 	((rate > 0)) || rate=1
 	isbns=$(curl -s --max-time 10 --cacert secrets/tls/ca.crt "https://$VIP/api/books?size=20" |
