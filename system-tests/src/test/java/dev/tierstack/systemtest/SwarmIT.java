@@ -82,7 +82,17 @@ class SwarmIT {
 
 	@BeforeAll
 	static void deployFromNothing() {
-		swarm = SwarmStack.start();
+		// The versions the scenarios deploy, made before up: a build between a steady
+		// gate
+		// and a scenario leaves the client's pooled connections idle past the load
+		// balancer's keep-alive timeout, and the stream right after up is to meet what up
+		// left, not the aftermath of four image builds.
+		swarm = SwarmStack.start((stack) -> {
+			stack.tagVersion("web", "st-v2");
+			stack.tagVersion("app", "st-v2");
+			stack.tagVersion("app", "st-broken", "ENV JAVA_TOOL_OPTIONS=\"$JAVA_TOOL_OPTIONS -Dserver.port=8099\"");
+			stack.tagVersion("web", "st-broken");
+		});
 		Results.of("swarm-deploy")
 			.put("upToServingMs", swarm.upTime().toMillis())
 			.put("serving", swarm.upLine("serving at"))
@@ -90,13 +100,6 @@ class SwarmIT {
 			.write();
 		noNewPrivileges = swarm.noNewPrivileges();
 		Results.of("swarm-no-new-privileges").put("noNewPrivs", noNewPrivileges).write();
-		// The versions the scenarios deploy, made before any stream: a build between the
-		// steady gate and a scenario leaves the client's pooled connections idle past the
-		// load balancer's keep-alive timeout.
-		swarm.tagVersion("web", "st-v2");
-		swarm.tagVersion("app", "st-v2");
-		swarm.tagVersion("app", "st-broken", "ENV JAVA_TOOL_OPTIONS=\"$JAVA_TOOL_OPTIONS -Dserver.port=8099\"");
-		swarm.tagVersion("web", "st-broken");
 		vip = swarm.vipUrl();
 		http = Http.client();
 		isbns = Http.isbnsInStock(http, vip, 100);

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 import org.awaitility.core.ConditionTimeoutException;
@@ -62,7 +63,11 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 	 * Builds the images (from the jars of {@code ./mvnw package}: cached layers when the
 	 * Compose stack has built them), then deploys and waits until the VIP serves.
 	 */
-	static SwarmStack start() {
+	/**
+	 * Builds the images, lets {@code beforeUp} prepare what the scenarios need from them
+	 * (the versions they deploy), then deploys the stack by {@code swarm.sh up}.
+	 */
+	static SwarmStack start(Consumer<SwarmStack> beforeUp) {
 		String name = "tierstack-sw-"
 				+ DateTimeFormatter.ofPattern("MMddHHmmss").withZone(ZoneOffset.UTC).format(Instant.now());
 		SwarmStack stack = new SwarmStack(name, ComposeStack.freeNetPrefix());
@@ -73,6 +78,7 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 		build.addAll(List.of("build", "-q", "lb1", "web", "app", "db1", "etcd1"));
 		Proc.run(Duration.ofMinutes(20), stack.root, stack.environment, build).orThrow();
 		ComposeStack.log("swarm stack " + name + ", networks " + stack.netPrefix + ".{1..5}.0/24");
+		beforeUp.accept(stack);
 		stack.secondHost(Duration.ofMinutes(1), "link").orThrow();
 		long start = System.nanoTime();
 		try {
