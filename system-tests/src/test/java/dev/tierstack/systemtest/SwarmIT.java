@@ -133,10 +133,10 @@ class SwarmIT {
 			.allSatisfy((task, status) -> assertThat(status).as(task).isEqualTo("healthy"));
 		Results figures = Results.of("swarm-warm-up", warmUp, RATE);
 		assertThat(warmUp.failures().size())
-			.as("reads failed right after up (%s), of %d; by kind %s; by the second they were sent in %s; "
+			.as("reads failed right after up (%s %s), of %d; by kind %s; by the second they were sent in %s; "
 					+ "answered by load balancer %s, by web node %s", swarm.upLine("warmed up"),
-					warmUp.outcomes().size(), figures.get("failuresByKind"), figures.get("failedBySentSecond"),
-					figures.get("lbNodes"), figures.get("webNodes"))
+					swarm.upLine("warning"), warmUp.outcomes().size(), figures.get("failuresByKind"),
+					figures.get("failedBySentSecond"), figures.get("lbNodes"), figures.get("webNodes"))
 			.isLessThanOrEqualTo(warmUp.outcomes().size() / 100);
 	}
 

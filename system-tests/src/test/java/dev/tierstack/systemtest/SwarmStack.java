@@ -61,11 +61,9 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 
 	/**
 	 * Builds the images (from the jars of {@code ./mvnw package}: cached layers when the
-	 * Compose stack has built them), then deploys and waits until the VIP serves.
-	 */
-	/**
-	 * Builds the images, lets {@code beforeUp} prepare what the scenarios need from them
-	 * (the versions they deploy), then deploys the stack by {@code swarm.sh up}.
+	 * Compose stack has built them), lets {@code beforeUp} prepare what the scenarios
+	 * need from them (the versions they deploy), then deploys the stack by
+	 * {@code swarm.sh up}, which waits until the VIP serves and warms it.
 	 */
 	static SwarmStack start(Consumer<SwarmStack> beforeUp) {
 		String name = "tierstack-sw-"
@@ -82,7 +80,7 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 		stack.secondHost(Duration.ofMinutes(1), "link").orThrow();
 		long start = System.nanoTime();
 		try {
-			stack.upOutput = stack.swarm(Duration.ofMinutes(11), "up").orThrow().out();
+			stack.upOutput = stack.swarm(Duration.ofMinutes(13), "up").orThrow().out();
 		}
 		catch (RuntimeException ex) {
 			ComposeStack.log(stack.swarm(Duration.ofMinutes(1), "status").out());
