@@ -82,11 +82,10 @@ class SwarmIT {
 
 	@BeforeAll
 	static void deployFromNothing() {
-		// The versions the scenarios deploy, made before up: a build between a steady
-		// gate
-		// and a scenario leaves the client's pooled connections idle past the load
-		// balancer's keep-alive timeout, and the stream right after up is to meet what up
-		// left, not the aftermath of four image builds.
+		// The versions the scenarios deploy, made before up: a build between a gate and a
+		// scenario leaves the client's pooled connections idle past the load balancer's
+		// keep-alive timeout, and the stream right after up is to meet what up left, not
+		// the aftermath of four image builds.
 		swarm = SwarmStack.start((stack) -> {
 			stack.tagVersion("web", "st-v2");
 			stack.tagVersion("app", "st-v2");
@@ -380,7 +379,7 @@ class SwarmIT {
 	 */
 	private static boolean waited(Map<String, Object> figures, String name, long since, Duration timeout,
 			BooleanSupplier condition) {
-		boolean held = within(timeout, condition);
+		boolean held = SwarmStack.within(timeout, Duration.ofMillis(200), condition);
 		if (held) {
 			figures.put(name, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since));
 		}
@@ -558,11 +557,6 @@ class SwarmIT {
 			}
 			swarm.removeSecondHost(!passed, 2, "web", "app");
 		}
-	}
-
-	/** Whether {@code condition} held within {@code timeout}, asked every 200 ms. */
-	private static boolean within(Duration timeout, BooleanSupplier condition) {
-		return SwarmStack.within(timeout, Duration.ofMillis(200), condition);
 	}
 
 	/**

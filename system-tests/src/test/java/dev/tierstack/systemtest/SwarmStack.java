@@ -10,10 +10,13 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.Callable;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 import org.awaitility.core.ConditionTimeoutException;
@@ -292,13 +295,12 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 	String killAndAwaitReplacement(String service, String victim, Duration timeout) {
 		Set<String> before = Set.copyOf(containers(service));
 		kill(victim);
-		String[] replacement = new String[1];
-		within(timeout, Duration.ofMillis(200),
-				() -> (replacement[0] = containers(service).stream()
+		return firstWithin(timeout, Duration.ofMillis(200),
+				() -> containers(service).stream()
 					.filter((container) -> !before.contains(container))
 					.findFirst()
-					.orElse(null)) != null);
-		return replacement[0];
+					.orElse(null),
+				Objects::nonNull);
 	}
 
 	/** {@code scripts/swarm-host.sh} with these arguments: the second host. */
@@ -355,13 +357,13 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 		Proc.docker(Duration.ofMinutes(1), "service", "update", "--detach", "--constraint-rm", ON_A_MANAGER,
 				"--constraint-add", onMemberHost(member), service(member))
 			.orThrow();
-		String[] there = new String[1];
-		if (!within(timeout, Duration.ofSeconds(1),
-				() -> (there[0] = healthyTaskOnSecondHost(member)) != null && synchronousStandbys(member) == 1)) {
+		String there = firstWithin(timeout, Duration.ofSeconds(1), () -> healthyTaskOnSecondHost(member),
+				(task) -> task != null && synchronousStandbys(member) == 1);
+		if (there == null) {
 			throw new IllegalStateException(
 					member + " not healthy on the second host and replicated to synchronously within " + timeout);
 		}
-		return hostNameOnSecondHost(there[0]);
+		return hostNameOnSecondHost(there);
 	}
 
 	/** A healthy container of a service's tasks on the second host, or null. */
@@ -416,16 +418,23 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 	 * {@code interval}.
 	 */
 	static boolean within(Duration timeout, Duration interval, BooleanSupplier condition) {
+		return firstWithin(timeout, interval, condition::getAsBoolean, Boolean::booleanValue) != null;
+	}
+
+	/**
+	 * The first value of {@code value} that {@code done} accepts within {@code timeout},
+	 * asked at once and then every {@code interval}; null if none did.
+	 */
+	static <T> T firstWithin(Duration timeout, Duration interval, Callable<T> value, Predicate<T> done) {
 		try {
-			await().atMost(timeout)
+			return await().atMost(timeout)
 				.pollDelay(Duration.ZERO)
 				.pollInterval(interval)
 				.pollInSameThread()
-				.until(condition::getAsBoolean);
-			return true;
+				.until(value, done);
 		}
 		catch (ConditionTimeoutException ex) {
-			return false;
+			return null;
 		}
 	}
 
