@@ -115,9 +115,9 @@ class SwarmIT {
 	/**
 	 * What {@code up} left: every task unable to gain privileges (Swarm has no
 	 * no-new-privileges for a service: the images set it themselves), every task healthy
-	 * by its health check, and a stack that takes the full stream at once ({@code up}
-	 * returns once its own warm-up is done; without it, half of the first 15 s of reads
-	 * failed).
+	 * by its health check, the web and app tasks held to one core each, and a stack that
+	 * takes the full stream at once ({@code up} returns once its own warm-up is done;
+	 * without it, half of the first 15 s of reads failed).
 	 */
 	@Test
 	@Order(0)
@@ -125,11 +125,17 @@ class SwarmIT {
 		assertThat(noNewPrivileges).hasSizeGreaterThanOrEqualTo(11)
 			.allSatisfy((task, flag) -> assertThat(flag).as(task).isEqualTo("1"));
 		Map<String, String> health = swarm.health();
-		Results.of("swarm-health").put("tasks", health).write();
+		Map<String, Double> cpuLimits = swarm.cpuLimits();
+		Results.of("swarm-health").put("tasks", health).put("cpuLimits", cpuLimits).write();
 		health.keySet().removeIf((task) -> task.startsWith("migrate."));
 		assertThat(health).as("every task's health check (the schema job has none), the database and etcd members' too")
 			.hasSizeGreaterThanOrEqualTo(11)
 			.allSatisfy((task, status) -> assertThat(status).as(task).isEqualTo("healthy"));
+		// A JVM that starts takes one core at most, and leaves the other to those
+		// serving.
+		assertThat(cpuLimits).as("CPU limits of the web and app tasks (cores)")
+			.hasEntrySatisfying("web.1", (cores) -> assertThat(cores).isEqualTo(1.0))
+			.hasEntrySatisfying("app.1", (cores) -> assertThat(cores).isEqualTo(1.0));
 		Results figures = Results.of("swarm-warm-up", warmUp, RATE);
 		assertThat(warmUp.failures().size())
 			.as("reads failed right after up (%s %s), of %d; by kind %s; by the second they were sent in %s; "

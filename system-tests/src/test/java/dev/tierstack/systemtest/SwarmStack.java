@@ -178,6 +178,18 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 		return health;
 	}
 
+	/** Each running task's CPU limit in cores (0: none), by task name (web.1). */
+	Map<String, Double> cpuLimits() {
+		Map<String, Double> limits = new TreeMap<>();
+		for (String name : runningTasks()) {
+			String nanoCpus = Proc.docker(Duration.ofSeconds(30), "inspect", "-f", "{{.HostConfig.NanoCpus}}", name)
+				.orThrow()
+				.trimmed();
+			limits.put(taskName(name), Long.parseLong(nanoCpus) / 1e9);
+		}
+		return limits;
+	}
+
 	/**
 	 * A container's health: starting, healthy, unhealthy, none without a check, or the
 	 * client's error (a container removed).
