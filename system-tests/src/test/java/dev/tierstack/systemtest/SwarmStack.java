@@ -146,18 +146,15 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 	 */
 	Map<String, String> noNewPrivileges() {
 		Map<String, String> flags = new TreeMap<>();
-		for (String name : runningTasks()) {
-			String pid = Proc.docker(Duration.ofSeconds(30), "inspect", "-f", "{{.State.Pid}}", name)
-				.orThrow()
-				.trimmed();
+		for (Map.Entry<String, String> pid : inspectTasks("{{.State.Pid}}").entrySet()) {
 			try {
-				String flag = Files.readAllLines(Path.of("/proc", pid, "status"))
+				String flag = Files.readAllLines(Path.of("/proc", pid.getValue(), "status"))
 					.stream()
 					.filter((line) -> line.startsWith("NoNewPrivs:"))
 					.map((line) -> line.substring("NoNewPrivs:".length()).strip())
 					.findFirst()
 					.orElse("(none)");
-				flags.put(taskName(name), flag);
+				flags.put(pid.getKey(), flag);
 			}
 			catch (IOException ex) {
 				throw new IllegalStateException(ex);
@@ -181,13 +178,25 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 	/** Each running task's CPU limit in cores (0: none), by task name (web.1). */
 	Map<String, Double> cpuLimits() {
 		Map<String, Double> limits = new TreeMap<>();
-		for (String name : runningTasks()) {
-			String nanoCpus = Proc.docker(Duration.ofSeconds(30), "inspect", "-f", "{{.HostConfig.NanoCpus}}", name)
-				.orThrow()
-				.trimmed();
-			limits.put(taskName(name), Long.parseLong(nanoCpus) / 1e9);
-		}
+		inspectTasks("{{.HostConfig.NanoCpus}}")
+			.forEach((task, nanoCpus) -> limits.put(task, Long.parseLong(nanoCpus) / 1e9));
 		return limits;
+	}
+
+	/**
+	 * One {@code docker inspect} of every running task: what {@code format} gives for
+	 * each, by task name (web.1).
+	 */
+	private Map<String, String> inspectTasks(String format) {
+		List<String> arguments = new ArrayList<>(List.of("inspect", "-f", "{{.Name}} " + format));
+		arguments.addAll(runningTasks());
+		Map<String, String> values = new TreeMap<>();
+		for (String line : Proc.docker(Duration.ofSeconds(30), arguments.toArray(String[]::new)).orThrow().lines()) {
+			String[] nameAndValue = line.split(" ", 2);
+			// The engine names a container with a leading slash.
+			values.put(taskName(nameAndValue[0].substring(1)), nameAndValue[1]);
+		}
+		return values;
 	}
 
 	/**
