@@ -195,6 +195,33 @@ final class OrderStream implements Runnable {
 		return percentile(this.latencies, p);
 	}
 
+	/**
+	 * The p-th percentile, in ms, of the acknowledged attempts sent from
+	 * {@code fromNanos} until {@code toNanos} (-1: none).
+	 */
+	long percentileSentBetween(long fromNanos, long toNanos, int p) {
+		List<Long> latencies;
+		synchronized (this.acks) {
+			latencies = this.acks.stream()
+				.filter((ack) -> ack.sentNanos() >= fromNanos && ack.sentNanos() < toNanos)
+				.map((ack) -> TimeUnit.NANOSECONDS.toMillis(ack.doneNanos() - ack.sentNanos()))
+				.toList();
+		}
+		return percentile(latencies, p);
+	}
+
+	/**
+	 * How many acknowledged attempts were sent from {@code fromNanos} until
+	 * {@code toNanos}.
+	 */
+	long acknowledgedSentBetween(long fromNanos, long toNanos) {
+		synchronized (this.acks) {
+			return this.acks.stream()
+				.filter((ack) -> ack.sentNanos() >= fromNanos && ack.sentNanos() < toNanos)
+				.count();
+		}
+	}
+
 	/** The slowest order answered at its first attempt (-1: none). */
 	long slowestAtFirstAttempt() {
 		List<Long> resent = List.copyOf(this.resentLatencies);

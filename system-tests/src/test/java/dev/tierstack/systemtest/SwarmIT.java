@@ -33,8 +33,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * to a new version, a broken version rolled back by Swarm and another by the user, a
  * killed task replaced, a hung etcd member replaced, web and app scaled up and down, the
  * load balancer holding the VIP killed, and last a second host that takes web and app
- * tasks and the database member db2 and is then lost. Runs in a Maven execution of its
- * own, after the Compose stack is down.
+ * tasks and the database member db2 (which leads from there for a while) and is then
+ * lost. Runs in a Maven execution of its own, after the Compose stack is down.
  */
 @EnabledIfDockerAvailable
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -57,6 +57,11 @@ class SwarmIT {
 
 	/** How long the stream goes on after the action: traffic on what the action left. */
 	static final Duration TAIL = Duration.ofSeconds(5);
+
+	/**
+	 * How long db2 leads from the second host: some 50 orders committed over the link.
+	 */
+	static final Duration LED_FROM_THE_SECOND_HOST = Duration.ofSeconds(10);
 
 	private static SwarmStack swarm;
 
@@ -480,12 +485,12 @@ class SwarmIT {
 	 * tier reach them over the overlays and the app task reaches the database here. The
 	 * database member db2 moves there (a node label and a constraint): it copies the
 	 * leader's data over the peer overlay and becomes its synchronous standby, so that
-	 * every commit here waits for the other host; then it moves back. (A replica lost
-	 * with its host still costs a few reads on app nodes a few minutes old:
-	 * docs/benchmarks.md.) Then, under the stream and keyed orders, the host is lost (its
-	 * link goes down): its tasks leave rotation, Swarm marks it down and starts their
-	 * replacements here. A client with a deadline per attempt (as in the gray failures)
-	 * loses no read and no order.
+	 * every commit here waits for the other host; it leads from there for a while
+	 * ({@link #leadFromTheSecondHost}); then it moves back. (A replica lost with its host
+	 * still costs a few reads on app nodes a few minutes old: docs/benchmarks.md.) Then,
+	 * under the stream and keyed orders, the host is lost (its link goes down): its tasks
+	 * leave rotation, Swarm marks it down and starts their replacements here. A client
+	 * with a deadline per attempt (as in the gray failures) loses no read and no order.
 	 */
 	@Test
 	@Order(8)
@@ -508,6 +513,7 @@ class SwarmIT {
 			memberMoved = true;
 			remote.put("db2", swarm.placeMemberOnSecondHost("db2", node, Duration.ofMinutes(3)));
 			figures.put("db2SynchronousThereMs", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+			leadFromTheSecondHost();
 			start = System.nanoTime();
 			boolean memberBack = swarm.placeMemberBack("db2", Duration.ofMinutes(3));
 			memberMoved = false;
@@ -562,6 +568,60 @@ class SwarmIT {
 			}
 			swarm.removeSecondHost(!passed, 2, "web", "app");
 		}
+	}
+
+	/**
+	 * The leader on the second host, under the stream and keyed orders: a planned
+	 * switchover makes db2 there the leader, so that the app tasks here commit over the
+	 * data overlay and every commit waits for db1 here, its synchronous standby; after
+	 * {@link #LED_FROM_THE_SECOND_HOST}, a second one makes db1 the leader again. No read
+	 * fails, every acknowledged order is stored once, and orders are placed within 3 s of
+	 * either switchover.
+	 */
+	private static void leadFromTheSecondHost() {
+		Instant started = Instant.now();
+		OrderStream orders = new OrderStream(vip, isbns, "swarm-remote-leader-", Duration.ofSeconds(30)).start();
+		// led there, switched back, led here again
+		long[] marks = new long[3];
+		boolean[] switched = new boolean[2];
+		SteadyLoad.Run run;
+		try {
+			run = new SteadyLoad(http, reads(), RATE).run(MIN_DURATION, MAX_DURATION, Duration.ofSeconds(3), TAIL,
+					(event) -> {
+						event.set(System.nanoTime());
+						switched[0] = swarm.switchover("db1", "db2", "db1", Duration.ofMinutes(1));
+						marks[0] = System.nanoTime();
+						ComposeStack.sleep(LED_FROM_THE_SECOND_HOST);
+						marks[1] = System.nanoTime();
+						switched[1] = switched[0] && swarm.switchover("db2", "db1", "db1", Duration.ofMinutes(1));
+						marks[2] = System.nanoTime();
+					});
+		}
+		finally {
+			orders.stopAndJoin();
+		}
+		long thereGap = orders.writeGapMillis(run.eventNanos());
+		long backGap = orders.writeGapMillis(marks[1]);
+		Results results = orders.check(Results.of("swarm-leader-on-second-host", run, RATE), swarm, http)
+			.put("switchoverThereMs", TimeUnit.NANOSECONDS.toMillis(marks[0] - run.eventNanos()))
+			.put("switchoverBackMs", TimeUnit.NANOSECONDS.toMillis(marks[2] - marks[1]))
+			.put("writeGapThereMs", thereGap)
+			.put("writeGapBackMs", backGap)
+			.put("ordersWhileLedThere", orders.acknowledgedSentBetween(marks[0], marks[1]))
+			.put("orderP50LedHereMs", orders.percentileSentBetween(0, run.eventNanos(), 50))
+			.put("orderP50LedThereMs", orders.percentileSentBetween(marks[0], marks[1], 50))
+			.put("orderP99LedThereMs", orders.percentileSentBetween(marks[0], marks[1], 99))
+			.put("rolesAfter", swarm.databaseRoles("db1"));
+		results.write();
+		explainFailures("the leader on the second host", started, run);
+		assertThat(switched).as("switched over to db2 there, and back to db1 here").containsExactly(true, true);
+		SteadyLoad.assertSentAsScheduled(run);
+		assertThat(run.failures()).as("failed reads").isEmpty();
+		FailoverIT.assertOrdersStoredOnceAndReadable(orders, results);
+		assertThat(orders.acknowledgedSentBetween(marks[0], marks[1])).as("orders placed while db2 there led")
+			.isPositive();
+		assertThat(List.of(thereGap, backGap)).as("each switchover to the first acknowledged new order (ms)")
+			.allSatisfy((gap) -> assertThat(gap).isBetween(0L, 3_000L));
 	}
 
 	/**

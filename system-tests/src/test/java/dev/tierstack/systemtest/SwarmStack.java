@@ -20,6 +20,7 @@ import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 import org.awaitility.core.ConditionTimeoutException;
+import tools.jackson.databind.JsonNode;
 
 import static org.awaitility.Awaitility.await;
 
@@ -432,6 +433,39 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 			ComposeStack.log(member + " back here, but no synchronous standby after " + timeout);
 		}
 		return back;
+	}
+
+	/**
+	 * Patroni's role of each database member ("Leader", "Sync Standby", "Replica"), as
+	 * {@code patronictl list} in a member's container here reads it from etcd; empty
+	 * while it cannot say.
+	 */
+	Map<String, String> databaseRoles(String askedOf) {
+		Map<String, String> roles = new TreeMap<>();
+		for (String container : containers(askedOf)) {
+			Proc.Result list = exec(container, "patronictl", "list", "-f", "json");
+			if (list.ok()) {
+				for (JsonNode member : Http.JSON.readTree(list.out())) {
+					roles.put(member.get("Member").asString(), member.get("Role").asString());
+				}
+				return roles;
+			}
+		}
+		return roles;
+	}
+
+	/**
+	 * A planned switchover (Patroni's), asked in a member's container here; waits until
+	 * the candidate leads and the old leader is its synchronous standby.
+	 * @return whether both held within {@code timeout}
+	 */
+	boolean switchover(String leader, String candidate, String askedOf, Duration timeout) {
+		for (String container : containers(askedOf)) {
+			exec(container, "patronictl", "switchover", "--leader", leader, "--candidate", candidate, "--force")
+				.orThrow();
+		}
+		Map<String, String> expected = Map.of(leader, "Sync Standby", candidate, "Leader");
+		return within(timeout, Duration.ofMillis(200), () -> databaseRoles(askedOf).equals(expected));
 	}
 
 	/**
