@@ -1,24 +1,30 @@
 #!/usr/bin/env bash
-# A second Swarm host on this machine: a Docker engine in a network namespace of its own,
-# linked to this host by a veth pair and joined to this engine's swarm as a worker. Tasks
-# placed on it reach the others over the stack's overlay networks, as on a second machine.
-# There is no registry here, so the images its tasks need are copied into it.
+# Another Swarm host on this machine: a Docker engine in a network namespace of its own,
+# plugged into a bridge on this host (the hosts' LAN) and joined to this engine's swarm, as a
+# worker or as a manager. Tasks placed on it reach the others over the stack's overlay
+# networks, as on another machine. There is no registry here, so the images its tasks need
+# are copied into it.
 #
-#   scripts/swarm-host.sh link          make the namespace and its link; `swarm.sh up` then
-#                                       advertises the swarm it makes on the link
-#                                       (TIERSTACK_SWARM_ADDR=<prefix>.1)
-#   scripts/swarm-host.sh add IMAGE...  start its engine, join the swarm, copy the IMAGEs in
+#   scripts/swarm-host.sh link          make the namespace and plug it into the LAN (made
+#                                       with this host's address on it, <net>.1, if absent);
+#                                       `swarm.sh up` then advertises the swarm it makes on
+#                                       the LAN (TIERSTACK_SWARM_ADDR=<net>.1)
+#   scripts/swarm-host.sh add [--manager] [--drain] [IMAGE...]
+#                                       start its engine, copy the IMAGEs in, join the swarm
+#                                       (as a manager; taking no tasks)
 #   scripts/swarm-host.sh lose          take its end of the link down: the host is lost
 #   scripts/swarm-host.sh node          the host's node ID in the swarm
 #   scripts/swarm-host.sh engine ARG... run the docker client against its engine
 #   scripts/swarm-host.sh engine-log    the last 200 lines its engine logged
 #   scripts/swarm-host.sh remove        remove its containers, stop its engine, remove the
-#                                       node from the swarm, the namespace and the link
+#                                       node from the swarm (demoted first), the namespace,
+#                                       the link, and the LAN once no host is plugged in
 #
-# Settings: TIERSTACK_SWARM_HOST (its name: namespace, link, state directory; tshost2),
-# TIERSTACK_SWARM_HOST_NET (the link's /24 as three octets, 10.250.0: this host .1, it .2),
-# TIERSTACK_STATE_DIR (where its engine keeps its files, under NAME/: /var/lib/tierstack).
-# Run as root (namespaces, links, an engine). docs/swarm.md explains what it proves.
+# Settings: TIERSTACK_SWARM_HOST (its name: namespace, link, state directory; tshost2; the
+# number it ends in, 2-254, is its address on the LAN), TIERSTACK_SWARM_HOST_NET (the LAN's
+# /24 as three octets, 10.250.0), TIERSTACK_STATE_DIR (where its engine keeps its files,
+# under NAME/: /var/lib/tierstack). Run as root (namespaces, links, an engine).
+# docs/swarm.md explains what it proves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,32 +34,43 @@ STATE=${TIERSTACK_STATE_DIR:-/var/lib/tierstack}/$NAME
 SOCK=$STATE/docker.sock
 HOST_IF=$NAME-h
 PEER_IF=$NAME-p
+LAN=tshosts
 
 log() { printf '[swarm-host] %s\n' "$*"; }
 die() { printf '[swarm-host] error: %s\n' "$*" >&2; exit 1; }
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 [[ $NAME =~ ^[a-z][a-z0-9]{0,9}$ ]] || die "TIERSTACK_SWARM_HOST must be a short lower-case name (up to 10), not '$NAME'"
 [[ $NET =~ ^[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$ ]] || die "TIERSTACK_SWARM_HOST_NET must be three octets such as 10.250.0, not '$NET'"
+[[ $NAME =~ ([0-9]+)$ ]] && ((BASH_REMATCH[1] >= 2 && BASH_REMATCH[1] <= 254)) ||
+	die "TIERSTACK_SWARM_HOST must end in its address on the LAN, a number from 2 to 254, not '$NAME'"
+ADDR=$NET.$((10#${BASH_REMATCH[1]}))
 [ "$(id -u)" -eq 0 ] || die "run as root: it makes a network namespace and starts an engine"
 
 engine() { docker -H "unix://$SOCK" "$@"; }
 in_ns() { nsenter --net="/run/netns/$NAME" "$@"; }
 
 link() {
+	if ! ip link show "$LAN" >/dev/null 2>&1; then
+		ip link add "$LAN" type bridge
+		ip addr add "$NET.1/24" dev "$LAN"
+		ip link set "$LAN" up
+	fi
+	ip -o -4 addr show dev "$LAN" | grep -q " $NET.1/" || die "$LAN is not the LAN $NET.0/24"
 	if [ -e "/run/netns/$NAME" ]; then
-		ip -o -4 addr show dev "$HOST_IF" 2>/dev/null | grep -q " $NET.1/" && { log "namespace $NAME linked already"; return; }
+		in_ns ip -o -4 addr show dev "$PEER_IF" 2>/dev/null | grep -q " $ADDR/" && { log "$NAME plugged in already"; return; }
 		remove
+		link
+		return
 	fi
 	ip netns add "$NAME"
 	ip link add "$HOST_IF" type veth peer name "$PEER_IF"
 	ip link set "$PEER_IF" netns "$NAME"
-	ip addr add "$NET.1/24" dev "$HOST_IF"
-	ip link set "$HOST_IF" up
-	in_ns ip addr add "$NET.2/24" dev "$PEER_IF"
+	ip link set "$HOST_IF" master "$LAN" up
+	in_ns ip addr add "$ADDR/24" dev "$PEER_IF"
 	in_ns ip link set "$PEER_IF" up
 	in_ns ip link set lo up
-	log "namespace $NAME linked: this host $NET.1, it $NET.2"
+	log "namespace $NAME plugged into $LAN: this host $NET.1, it $ADDR"
 }
 
 # The engine enters the namespace's network only (nsenter, not `ip netns exec`, which would
@@ -95,8 +112,16 @@ stop_engine() {
 }
 
 add() {
+	local role=worker availability=active manager
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--manager) role=manager ;;
+		--drain) availability=drain ;;
+		*) break ;;
+		esac
+		shift
+	done
 	[ "$(docker info --format '{{.Swarm.ControlAvailable}}')" = true ] || die "this engine is no swarm manager"
-	local manager
 	manager=$(docker info --format '{{.Swarm.NodeAddr}}')
 	[ "$manager" = "$NET.1" ] || die "the swarm is advertised on $manager, which $NAME cannot reach; make it with TIERSTACK_SWARM_ADDR=$NET.1 after 'link'"
 	start_engine
@@ -111,11 +136,11 @@ add() {
 	*) engine swarm leave --force >/dev/null 2>&1 || true ;;
 	esac
 	if [ "$(engine info --format '{{.Swarm.LocalNodeState}}')" != active ]; then
-		engine swarm join --token "$(docker swarm join-token -q worker)" --advertise-addr "$NET.2" \
-			--listen-addr "$NET.2:2377" "$manager:2377" >/dev/null
+		engine swarm join --token "$(docker swarm join-token -q "$role")" --availability "$availability" \
+			--advertise-addr "$ADDR" --listen-addr "$ADDR:2377" "$manager:2377" >/dev/null
 	fi
 	node_id >"$STATE/node-id"
-	log "joined as node $(cat "$STATE/node-id")"
+	log "joined as node $(cat "$STATE/node-id") ($role, $availability)"
 }
 
 node_id() { engine info --format '{{.Swarm.NodeID}}'; }
@@ -126,19 +151,32 @@ lose() {
 }
 
 remove() {
-	local containers
+	local containers node=
+	[ -s "$STATE/node-id" ] && node=$(cat "$STATE/node-id")
+	# A manager is demoted first, while it is up: one that leaves stays in the swarm's Raft
+	# group as unreachable, and two of three gone is no majority. One lost is demoted the
+	# same way, while the others hold a majority without it.
+	if [ -n "$node" ] && [ "$(docker node inspect -f '{{.Spec.Role}}' "$node" 2>/dev/null)" = manager ]; then
+		docker node demote "$node" >/dev/null 2>&1 || log "warning: could not demote $node"
+		for _ in $(seq 1 20); do
+			[ -n "$(docker node inspect -f '{{if .ManagerStatus}}manager{{end}}' "$node" 2>/dev/null)" ] || break
+			sleep 0.5
+		done
+	fi
+	# Its containers, then its engine; the swarm forgets the node (it need not leave: its
+	# state goes with it).
 	if engine info >/dev/null 2>&1; then
 		containers=$(engine ps -aq)
 		# shellcheck disable=SC2086 # one argument per container
 		[ -z "$containers" ] || engine rm -f $containers >/dev/null 2>&1 || true
-		engine swarm leave --force >/dev/null 2>&1 || true
 	fi
 	stop_engine
-	if [ -s "$STATE/node-id" ]; then
-		docker node rm --force "$(cat "$STATE/node-id")" >/dev/null 2>&1 || true
-	fi
+	[ -z "$node" ] || docker node rm --force "$node" >/dev/null 2>&1 || true
 	[ -e "/run/netns/$NAME" ] && ip netns del "$NAME"
 	ip link del "$HOST_IF" 2>/dev/null || true
+	if [ -d "/sys/class/net/$LAN/brif" ] && [ -z "$(ls "/sys/class/net/$LAN/brif")" ]; then
+		ip link del "$LAN"
+	fi
 	# The namespaces of its overlays, which an engine cut off from the swarm leaves mounted.
 	awk -v dir="$STATE/" 'index($2, dir) == 1 { print $2 }' /proc/mounts | sort -r | xargs -r umount -l || true
 	rm -rf --one-file-system "$STATE" || log "warning: left what could not be removed in $STATE"

@@ -9,6 +9,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -33,11 +34,20 @@ import static org.awaitility.Awaitility.await;
 final class SwarmStack implements AutoCloseable, OrderStream.Store {
 
 	/**
-	 * The link to the second host ({@code scripts/swarm-host.sh}): this host {@code .1},
-	 * it {@code .2}. The swarm is advertised on this host's end, which the second host
-	 * reaches.
+	 * The hosts' link ({@code scripts/swarm-host.sh}): a bridge here, this host
+	 * {@code .1} on it. The swarm is advertised on this address, which the other hosts
+	 * reach.
 	 */
 	static final String HOST_LINK = "10.250.0";
+
+	/** The second host, which takes tasks: {@code .2} on the hosts' link. */
+	static final String SECOND_HOST = "tshost2";
+
+	/**
+	 * Hosts that only manage the swarm ({@code .3}, {@code .4}): with this one, a Raft
+	 * quorum of three managers, which outlives the loss of any one.
+	 */
+	static final List<String> MANAGER_HOSTS = List.of("tshost3", "tshost4");
 
 	/** The placement constraint of the stack's one-task services (swarm/stack.yml). */
 	private static final String ON_A_MANAGER = "node.role == manager";
@@ -327,9 +337,44 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 
 	/** {@code scripts/swarm-host.sh} with these arguments: the second host. */
 	Proc.Result secondHost(Duration timeout, String... arguments) {
+		return host(SECOND_HOST, timeout, arguments);
+	}
+
+	/** {@code scripts/swarm-host.sh} with these arguments, for the host named. */
+	Proc.Result host(String name, Duration timeout, String... arguments) {
 		List<String> command = new ArrayList<>(List.of("scripts/swarm-host.sh"));
 		command.addAll(List.of(arguments));
-		return Proc.run(timeout, this.root, this.environment, command);
+		Map<String, String> environment = new TreeMap<>(this.environment);
+		environment.put("TIERSTACK_SWARM_HOST", name);
+		return Proc.run(timeout, this.root, environment, command);
+	}
+
+	/**
+	 * The hosts of {@link #MANAGER_HOSTS} plugged in and joined as managers that take no
+	 * task: with this one, three managers.
+	 * @return each one's node ID
+	 */
+	Map<String, String> addManagers(Duration timeout) {
+		Map<String, String> nodes = new TreeMap<>();
+		for (String name : MANAGER_HOSTS) {
+			host(name, timeout, "link").orThrow();
+			host(name, timeout, "add", "--manager", "--drain").orThrow();
+			nodes.put(name, host(name, Duration.ofSeconds(30), "node").orThrow().trimmed());
+		}
+		return nodes;
+	}
+
+	/**
+	 * The managers of the swarm by their Raft state, as this one sees it: leader,
+	 * reachable, unreachable.
+	 */
+	Map<String, Long> managers() {
+		Map<String, Long> managers = new TreeMap<>();
+		Proc.docker(Duration.ofSeconds(30), "node", "ls", "--filter", "role=manager", "--format", "{{.ManagerStatus}}")
+			.orThrow()
+			.lines()
+			.forEach((status) -> managers.merge(status.strip().toLowerCase(Locale.ROOT), 1L, Long::sum));
+		return managers;
 	}
 
 	/** The host name (its X-Web-Node or X-App-Node) of a container on the second host. */
@@ -503,34 +548,44 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 	}
 
 	/**
-	 * Each service back to {@code replicas}, then the second host removed; what fails is
+	 * Each service back to {@code replicas}, then the other hosts removed; what fails is
 	 * logged, not thrown (it runs after a scenario's own outcome). After a failed
 	 * scenario ({@code keepLog}) the second engine's log is kept in the results first.
 	 */
-	void removeSecondHost(boolean keepLog, int replicas, String... services) {
-		for (String service : services) {
-			Proc.Result scaled = scaleTo(service, replicas);
-			if (!scaled.ok()) {
-				ComposeStack.log("scaling " + service + " back: " + scaled.err().strip());
-			}
+	void removeHosts(boolean keepLog, int replicas, String... services) {
+		Proc.Result scaled = scaleTo(replicas, services);
+		if (!scaled.ok()) {
+			ComposeStack.log("scaling " + List.of(services) + " back: " + scaled.err().strip());
 		}
 		if (keepLog) {
 			Results.of("swarm-second-host-engine")
 				.put("log", secondHost(Duration.ofSeconds(30), "engine-log").out().lines().toList())
 				.write();
 		}
+		// The managers first, the one lost with the second host first of all: demoting
+		// it leaves two managers, both up (a majority of two), then this one alone.
+		for (String name : MANAGER_HOSTS) {
+			Proc.Result removed = host(name, Duration.ofMinutes(2), "remove");
+			ComposeStack.log(name + ": " + removed.out().strip() + " " + removed.err().strip());
+		}
 		Proc.Result removed = secondHost(Duration.ofMinutes(2), "remove");
 		ComposeStack.log("second host: " + removed.out().strip() + " " + removed.err().strip());
 	}
 
-	void scale(String service, int replicas) {
-		scaleTo(service, replicas).orThrow();
+	void scale(int replicas, String... services) {
+		scaleTo(replicas, services).orThrow();
 	}
 
-	/** Scales a service and waits until its tasks run. */
-	private Proc.Result scaleTo(String service, int replicas) {
-		return Proc.docker(Duration.ofMinutes(5), "service", "scale", "--detach=false",
-				service(service) + "=" + replicas);
+	/**
+	 * Scales services in one command (Swarm starts or stops their tasks at once) and
+	 * waits until the tasks of each run.
+	 */
+	private Proc.Result scaleTo(int replicas, String... services) {
+		List<String> command = new ArrayList<>(List.of("service", "scale", "--detach=false"));
+		for (String service : services) {
+			command.add(service(service) + "=" + replicas);
+		}
+		return Proc.docker(Duration.ofMinutes(5), command.toArray(String[]::new));
 	}
 
 	/**
