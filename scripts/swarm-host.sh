@@ -42,7 +42,7 @@ usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 [[ $NAME =~ ^[a-z][a-z0-9]{0,9}$ ]] || die "TIERSTACK_SWARM_HOST must be a short lower-case name (up to 10), not '$NAME'"
 [[ $NET =~ ^[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$ ]] || die "TIERSTACK_SWARM_HOST_NET must be three octets such as 10.250.0, not '$NET'"
-[[ $NAME =~ ([0-9]+)$ ]] && ((BASH_REMATCH[1] >= 2 && BASH_REMATCH[1] <= 254)) ||
+[[ $NAME =~ ([0-9]+)$ ]] && ((10#${BASH_REMATCH[1]} >= 2 && 10#${BASH_REMATCH[1]} <= 254)) ||
 	die "TIERSTACK_SWARM_HOST must end in its address on the LAN, a number from 2 to 254, not '$NAME'"
 ADDR=$NET.$((10#${BASH_REMATCH[1]}))
 [ "$(id -u)" -eq 0 ] || die "run as root: it makes a network namespace and starts an engine"
@@ -58,7 +58,11 @@ link() {
 	fi
 	ip -o -4 addr show dev "$LAN" | grep -q " $NET.1/" || die "$LAN is not the LAN $NET.0/24"
 	if [ -e "/run/netns/$NAME" ]; then
-		in_ns ip -o -4 addr show dev "$PEER_IF" 2>/dev/null | grep -q " $ADDR/" && { log "$NAME plugged in already"; return; }
+		if in_ns ip -o -4 addr show dev "$PEER_IF" 2>/dev/null | grep -q " $ADDR/" &&
+			ip -o link show "$HOST_IF" 2>/dev/null | grep -q " master $LAN "; then
+			log "$NAME plugged in already"
+			return
+		fi
 		remove
 		link
 		return
@@ -145,28 +149,33 @@ add() {
 
 node_id() { engine info --format '{{.Swarm.NodeID}}'; }
 
+# Whether the swarm counts the node among its managers (in its Raft group).
+is_manager() { [ -n "$(docker node inspect -f '{{if .ManagerStatus}}manager{{end}}' "$1" 2>/dev/null)" ]; }
+
 lose() {
 	in_ns ip link set "$PEER_IF" down
 	log "its link is down"
 }
 
 remove() {
-	local containers node=
-	[ -s "$STATE/node-id" ] && node=$(cat "$STATE/node-id")
+	local containers node
+	node=$(engine info --format '{{.Swarm.NodeID}}' 2>/dev/null) || node=
+	if [ -z "$node" ] && [ -s "$STATE/node-id" ]; then node=$(cat "$STATE/node-id"); fi
 	# A manager is demoted first, while it is up: one that leaves stays in the swarm's Raft
 	# group as unreachable, and two of three gone is no majority. One lost is demoted the
 	# same way, while the others hold a majority without it.
-	if [ -n "$node" ] && [ "$(docker node inspect -f '{{.Spec.Role}}' "$node" 2>/dev/null)" = manager ]; then
-		docker node demote "$node" >/dev/null 2>&1 || log "warning: could not demote $node"
+	if [ -n "$node" ] && is_manager "$node"; then
+		docker node demote "$node" >/dev/null 2>&1 || true
 		for _ in $(seq 1 20); do
-			[ -n "$(docker node inspect -f '{{if .ManagerStatus}}manager{{end}}' "$node" 2>/dev/null)" ] || break
+			is_manager "$node" || break
 			sleep 0.5
 		done
+		! is_manager "$node" || die "node $node is still a manager: removing its host would leave the swarm one unreachable manager more; demote it (docker node demote $node) and remove again"
 	fi
 	# Its containers, then its engine; the swarm forgets the node (it need not leave: its
 	# state goes with it).
 	if engine info >/dev/null 2>&1; then
-		containers=$(engine ps -aq)
+		containers=$(engine ps -aq 2>/dev/null) || containers=
 		# shellcheck disable=SC2086 # one argument per container
 		[ -z "$containers" ] || engine rm -f $containers >/dev/null 2>&1 || true
 	fi
@@ -175,7 +184,7 @@ remove() {
 	[ -e "/run/netns/$NAME" ] && ip netns del "$NAME"
 	ip link del "$HOST_IF" 2>/dev/null || true
 	if [ -d "/sys/class/net/$LAN/brif" ] && [ -z "$(ls "/sys/class/net/$LAN/brif")" ]; then
-		ip link del "$LAN"
+		ip link del "$LAN" || true
 	fi
 	# The namespaces of its overlays, which an engine cut off from the swarm leaves mounted.
 	awk -v dir="$STATE/" 'index($2, dir) == 1 { print $2 }' /proc/mounts | sort -r | xargs -r umount -l || true

@@ -505,10 +505,9 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 	 * @return whether both held within {@code timeout}
 	 */
 	boolean switchover(String leader, String candidate, String askedOf, Duration timeout) {
-		for (String container : containers(askedOf)) {
-			exec(container, "patronictl", "switchover", "--leader", leader, "--candidate", candidate, "--force")
-				.orThrow();
-		}
+		exec(containers(askedOf).getFirst(), "patronictl", "switchover", "--leader", leader, "--candidate", candidate,
+				"--force")
+			.orThrow();
 		Map<String, String> expected = Map.of(leader, "Sync Standby", candidate, "Leader");
 		return within(timeout, Duration.ofMillis(200), () -> databaseRoles(askedOf).equals(expected));
 	}
@@ -562,14 +561,21 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 				.put("log", secondHost(Duration.ofSeconds(30), "engine-log").out().lines().toList())
 				.write();
 		}
-		// The managers first, the one lost with the second host first of all: demoting
-		// it leaves two managers, both up (a majority of two), then this one alone.
-		for (String name : MANAGER_HOSTS) {
+		removeHosts();
+	}
+
+	/**
+	 * Every other host removed: the managers first, the one lost with the second host
+	 * first of all (demoting it leaves two managers, both up: a majority of two, then
+	 * this one alone). What fails is logged.
+	 */
+	private void removeHosts() {
+		List<String> hosts = new ArrayList<>(MANAGER_HOSTS);
+		hosts.add(SECOND_HOST);
+		for (String name : hosts) {
 			Proc.Result removed = host(name, Duration.ofMinutes(2), "remove");
 			ComposeStack.log(name + ": " + removed.out().strip() + " " + removed.err().strip());
 		}
-		Proc.Result removed = secondHost(Duration.ofMinutes(2), "remove");
-		ComposeStack.log("second host: " + removed.out().strip() + " " + removed.err().strip());
 	}
 
 	void scale(int replicas, String... services) {
@@ -632,8 +638,7 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 			return;
 		}
 		this.closed = true;
-		Proc.Result host = secondHost(Duration.ofMinutes(2), "remove");
-		ComposeStack.log("second host: " + host.out().strip() + " " + host.err().strip());
+		removeHosts();
 		Proc.Result down = swarm(Duration.ofMinutes(3), "down");
 		ComposeStack.log("swarm down: " + down.out().strip() + " " + down.err().strip());
 	}
