@@ -200,14 +200,9 @@ final class OrderStream implements Runnable {
 	 * {@code fromNanos} until {@code toNanos} (-1: none).
 	 */
 	long percentileSentBetween(long fromNanos, long toNanos, int p) {
-		List<Long> latencies;
-		synchronized (this.acks) {
-			latencies = this.acks.stream()
-				.filter((ack) -> ack.sentNanos() >= fromNanos && ack.sentNanos() < toNanos)
-				.map((ack) -> TimeUnit.NANOSECONDS.toMillis(ack.doneNanos() - ack.sentNanos()))
-				.toList();
-		}
-		return percentile(latencies, p);
+		return percentile(acksSentBetween(fromNanos, toNanos).stream()
+			.map((ack) -> TimeUnit.NANOSECONDS.toMillis(ack.doneNanos() - ack.sentNanos()))
+			.toList(), p);
 	}
 
 	/**
@@ -215,10 +210,14 @@ final class OrderStream implements Runnable {
 	 * {@code toNanos}.
 	 */
 	long acknowledgedSentBetween(long fromNanos, long toNanos) {
+		return acksSentBetween(fromNanos, toNanos).size();
+	}
+
+	private List<Ack> acksSentBetween(long fromNanos, long toNanos) {
 		synchronized (this.acks) {
 			return this.acks.stream()
 				.filter((ack) -> ack.sentNanos() >= fromNanos && ack.sentNanos() < toNanos)
-				.count();
+				.toList();
 		}
 	}
 

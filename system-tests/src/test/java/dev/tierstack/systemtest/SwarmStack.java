@@ -390,11 +390,7 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 	 * @return the host name of each service's task there
 	 */
 	Map<String, String> scaleOntoSecondHost(int replicas, Duration timeout, String... services) {
-		List<String> command = new ArrayList<>(List.of("service", "scale", "--detach"));
-		for (String service : services) {
-			command.add(service(service) + "=" + replicas);
-		}
-		Proc.docker(Duration.ofMinutes(1), command.toArray(String[]::new)).orThrow();
+		Proc.docker(Duration.ofMinutes(1), scaleCommand("--detach", replicas, services)).orThrow();
 		Map<String, String> there = new TreeMap<>();
 		boolean all = within(timeout, Duration.ofMillis(500), () -> {
 			for (String service : services) {
@@ -587,11 +583,16 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 	 * waits until the tasks of each run.
 	 */
 	private Proc.Result scaleTo(int replicas, String... services) {
-		List<String> command = new ArrayList<>(List.of("service", "scale", "--detach=false"));
+		return Proc.docker(Duration.ofMinutes(5), scaleCommand("--detach=false", replicas, services));
+	}
+
+	/** {@code docker service scale} of the stack's services, each to {@code replicas}. */
+	private String[] scaleCommand(String detach, int replicas, String... services) {
+		List<String> command = new ArrayList<>(List.of("service", "scale", detach));
 		for (String service : services) {
 			command.add(service(service) + "=" + replicas);
 		}
-		return Proc.docker(Duration.ofMinutes(5), command.toArray(String[]::new));
+		return command.toArray(String[]::new);
 	}
 
 	/**
