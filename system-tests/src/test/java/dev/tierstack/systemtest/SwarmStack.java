@@ -505,7 +505,14 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 				"--force")
 			.orThrow();
 		Map<String, String> expected = Map.of(leader, "Sync Standby", candidate, "Leader");
-		return within(timeout, Duration.ofMillis(200), () -> databaseRoles(askedOf).equals(expected));
+		if (within(timeout, Duration.ofMillis(200), () -> databaseRoles(askedOf).equals(expected))) {
+			return true;
+		}
+		Proc.Result lines = Proc.docker(Duration.ofSeconds(30), "logs", "--tail", "40", containers(leader).getFirst());
+		ComposeStack.log("switchover to " + candidate + ": roles after " + timeout + " "
+				+ exec(containers(askedOf).getFirst(), "patronictl", "list").out() + "\n" + leader + "'s last lines:\n"
+				+ lines.out() + lines.err());
+		return false;
 	}
 
 	/**
