@@ -31,10 +31,11 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The stack on Docker Swarm (swarm/stack.yml, scripts/swarm.sh), one node until the last
  * scenario, under reads and keyed orders through the VIP: deployed from nothing, rolled
  * to a new version, a broken version rolled back by Swarm and another by the user, a
- * killed task replaced, a hung etcd member replaced, web and app scaled up and down, the
- * load balancer holding the VIP killed, and last a second host that takes web and app
- * tasks and the database member db2 (which leads from there for a while) and is then
- * lost. Runs in a Maven execution of its own, after the Compose stack is down.
+ * killed task replaced, a hung etcd member replaced, the load balancer holding the VIP
+ * killed, and last a second host that takes web and app tasks as they scale up and the
+ * database member db2 (which leads from there for a while), and is then lost, after which
+ * web and app scale down. Runs in a Maven execution of its own, after the Compose stack
+ * is down.
  */
 @EnabledIfDockerAvailable
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
