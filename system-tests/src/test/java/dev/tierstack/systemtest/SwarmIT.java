@@ -248,13 +248,17 @@ class SwarmIT {
 		assertThat(swarm.image("app")).isEqualTo("tierstack/app:st-v2");
 		assertThat(versionsSeen(run)).as("versions the web tier answered with").contains("latest", "st-v2");
 		assertThat(lastVersions(run, 40)).as("the last answers").containsOnlyKeys("st-v2");
+		// each answer's app node and version, or its status when it is not a 200
 		Map<String, String> appVersions = new TreeMap<>();
 		for (int i = 0; i < 10; i++) {
 			var response = Http.get(http, vip, "/api/books?size=1");
-			appVersions.put(response.headers().firstValue("X-App-Node").orElse("?"),
-					response.headers().firstValue("X-App-Version").orElse("?"));
+			appVersions.put(response.headers().firstValue("X-App-Node").orElse("read " + i),
+					(response.statusCode() == 200) ? response.headers().firstValue("X-App-Version").orElse("no version")
+							: "status " + response.statusCode() + " (X-Web-Node "
+									+ response.headers().firstValue("X-Web-Node").orElse("none") + ")");
 		}
-		assertThat(Set.copyOf(appVersions.values())).as("app versions after the deploy").containsOnly("st-v2");
+		assertThat(Set.copyOf(appVersions.values())).as("app versions after the deploy, by node: %s", appVersions)
+			.containsOnly("st-v2");
 	}
 
 	/**
