@@ -1,14 +1,18 @@
 #!/bin/bash
 # The local HAProxy's health over HTTP, in two forms:
 #   check-haproxy          alive: its monitor URI answers 200 (Docker's health check);
-#   check-haproxy --watch FILE
-#                          can serve: HAProxy answers within 0.4 s and sees at least one web
-#                          node UP (the peer_in frontend's readiness). Checked every 0.1 s;
-#                          FILE gets 1 (not serving) as soon as HAProxy itself answers that no
-#                          web node is UP (its checks already waited for three failures), or
-#                          after two checks in a row without an answer (a slow answer alone
-#                          moves nothing); it gets 0 (serving) after two good answers in a row.
-#                          keepalived tracks FILE.
+#   check-haproxy --watch NOT_SERVING EVENTS HOLDING
+#                          the two files keepalived tracks for this node's VIP priority:
+#                          NOT_SERVING, whether it can serve: HAProxy answers within 0.4 s and
+#                          sees at least one web node UP (the peer_in frontend's readiness).
+#                          Checked every 0.1 s; the file gets 1 (not serving) as soon as
+#                          HAProxy itself answers that no web node is UP (its checks already
+#                          waited for three failures), or after two checks in a row without an
+#                          answer (a slow answer alone moves nothing); it gets 0 (serving)
+#                          after two good answers in a row.
+#                          HOLDING, whether this node has held the VIP for HOLD_AFTER: 1 once
+#                          keepalived has been MASTER that long, 0 as soon as it is not. EVENTS
+#                          is keepalived's notify FIFO, its state changes in order.
 # bash's /dev/tcp costs a fraction of the CPU of a curl process; on loopback a stopped HAProxy
 # refuses at once, and one that accepts but does not answer fails the read timeout.
 
@@ -30,26 +34,62 @@ if [ "${1:-}" != --watch ]; then
 	exit 0
 fi
 
-file=${2:?usage: check-haproxy --watch FILE}
+not_serving=${2:?usage: check-haproxy --watch NOT_SERVING EVENTS HOLDING}
+events=${3:?usage: check-haproxy --watch NOT_SERVING EVENTS HOLDING}
+holding=${4:?usage: check-haproxy --watch NOT_SERVING EVENTS HOLDING}
 : "${NODE_ADDR:?NODE_ADDR is required}" "${PEER_PORT:=8480}"
-# A pipe that never delivers: `read -t` on it sleeps without forking a `sleep` process.
-exec {nap}<> <(:)
+hold_after_us=$(( ${HOLD_AFTER_MS:-2000} * 1000 ))
+# Read and written: the FIFO never has no reader, and reading it never sees its end.
+exec {vrrp}<>"$events"
+
+log() { printf '%s lb-watch[%s]: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" "${NODE_NAME:-lb}" "$*"; }
+# put FILE VALUE: atomically, for keepalived's inotify.
+put() { printf '%s\n' "$2" >"$1.tmp" && mv -f "$1.tmp" "$1"; }
+
 written=
 streak=0
 last=
+state=
+master_since=0
+held=
+next_check=0
 while :; do
-	ask "$NODE_ADDR" "$PEER_PORT" /actuator/health/readiness 0.4
-	case $? in
-	0) now=0 needed=2 ;;
-	2) now=1 needed=1 ;;
-	*) now=1 needed=2 ;;
-	esac
-	if [ "$now" = "$last" ]; then streak=$((streak + 1)); else streak=1; last=$now; fi
-	if [ "$streak" -ge "$needed" ] && [ "$now" != "$written" ]; then
-		printf '%s\n' "$now" >"$file.tmp" && mv -f "$file.tmp" "$file"
-		written=$now
-		printf '%s lb-watch[%s]: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" "${NODE_NAME:-lb}" \
-			"$([ "$now" = 0 ] && echo serving || echo 'cannot serve: VIP priority -50')"
+	now=${EPOCHREALTIME/./}
+	if [ "$now" -ge "$next_check" ]; then
+		next_check=$((now + 100000))
+		ask "$NODE_ADDR" "$PEER_PORT" /actuator/health/readiness 0.4
+		case $? in
+		0) now_serving=0 needed=2 ;;
+		2) now_serving=1 needed=1 ;;
+		*) now_serving=1 needed=2 ;;
+		esac
+		if [ "$now_serving" = "$last" ]; then streak=$((streak + 1)); else streak=1; last=$now_serving; fi
+		if [ "$streak" -ge "$needed" ] && [ "$now_serving" != "$written" ]; then
+			put "$not_serving" "$now_serving"
+			written=$now_serving
+			log "$([ "$now_serving" = 0 ] && echo serving || echo 'cannot serve: VIP priority -50')"
+		fi
+		now=${EPOCHREALTIME/./}
 	fi
-	read -r -t 0.1 -u "$nap" _
+	hold=0
+	if [ "$state" = MASTER ] && [ $((now - master_since)) -ge "$hold_after_us" ]; then hold=1; fi
+	if [ "$hold" != "$held" ]; then
+		put "$holding" "$hold"
+		held=$hold
+		log "$([ "$hold" = 1 ] && echo "holding the VIP for ${HOLD_AFTER_MS:-2000} ms: VIP priority +10" || echo 'not holding the VIP')"
+	fi
+	# Until the next check, or keepalived's next line (INSTANCE "edge" MASTER 100), whichever
+	# comes first. A master also reports the lower-priority adverts it answers
+	# (MASTER_RX_LOWER_PRI): no change of state.
+	wait_us=$((next_check - now))
+	[ "$wait_us" -ge 1000 ] || wait_us=1000
+	printf -v timeout '0.%06d' "$wait_us"
+	if read -r -t "$timeout" -u "$vrrp" kind _ new_state _ && [ "$kind" = INSTANCE ]; then
+		case $new_state in
+		MASTER) [ "$state" = MASTER ] || master_since=${EPOCHREALTIME/./} ;;
+		BACKUP | FAULT | STOP | DELETED) ;;
+		*) new_state=$state ;;
+		esac
+		state=$new_state
+	fi
 done

@@ -132,12 +132,15 @@ table ip vrrp_from_peer {
 }
 EOF
 
+# Whether this node can serve and whether it has held the VIP a while, for keepalived's track
+# files (see check-haproxy); keepalived tells its state changes through the FIFO, which the
+# watcher holds open before keepalived starts.
+rm -f /run/keepalived/vrrp-events && mkfifo -m 600 /run/keepalived/vrrp-events
+check-haproxy --watch /run/keepalived/not-serving /run/keepalived/vrrp-events /run/keepalived/holding &
+watch_pid=$!
 keepalived --dont-fork --log-console --vrrp --use-file /run/keepalived/keepalived.conf \
 	--pid /run/keepalived/keepalived.pid --vrrp_pid /run/keepalived/vrrp.pid &
 keepalived_pid=$!
-# Whether this node can serve, for keepalived's track_file (see check-haproxy).
-check-haproxy --watch /run/keepalived/not-serving &
-watch_pid=$!
 log "started haproxy ($haproxy_pid), keepalived ($keepalived_pid) and the watcher ($watch_pid) on $VRRP_INTERFACE ($NODE_ADDR, peer $PEER_ADDR, VIP $VIP, priority $PRIORITY)"
 
 release_vip() {

@@ -460,6 +460,18 @@ final class ComposeStack implements AutoCloseable {
 	}
 
 	/**
+	 * Drops (or, with {@code drop} false, lets through again) every VRRP packet (IP
+	 * protocol 112) the container receives: a load balancer deaf to its peer's adverts,
+	 * as a host stall makes it.
+	 */
+	void dropIncomingVrrp(String container, boolean drop) {
+		String pid = inspect(container, "{{.State.Pid}}");
+		Proc.run(Duration.ofSeconds(10), "nsenter", "-t", pid, "-n", "iptables", drop ? "-I" : "-D", "INPUT", "-p",
+				"112", "-j", "DROP")
+			.orThrow();
+	}
+
+	/**
 	 * Sends a signal (STOP, CONT) to every process of the container that runs the given
 	 * command, from the host, by pid.
 	 */

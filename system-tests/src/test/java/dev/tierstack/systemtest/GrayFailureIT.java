@@ -91,6 +91,15 @@ class GrayFailureIT {
 	 */
 	static final Duration DATABASE_ORDER_RETRY_WINDOW = Duration.ofSeconds(30);
 
+	/**
+	 * How long the backup hears no advert: long enough to become master (three adverts
+	 * and its skew, 0.36 s), short of its second set of gratuitous ARPs (1 s after that).
+	 */
+	static final Duration DEAF_FOR = Duration.ofMillis(1000);
+
+	/** How long a load balancer holds the VIP before its priority gets the bonus. */
+	static final Duration HOLDING_BONUS_AFTER = Duration.ofSeconds(2);
+
 	/** How soon a load balancer that cannot serve gives the VIP to its peer. */
 	static final Duration VIP_MOVE = Duration.ofSeconds(2);
 
@@ -99,6 +108,9 @@ class GrayFailureIT {
 	 * notify script's line comes later: it is a process forked after the change).
 	 */
 	private static final Pattern MASTER_TRANSITION = Pattern.compile("^(\\S+Z) .*\\(edge\\) Entering MASTER STATE");
+
+	/** keepalived's line as the node leaves MASTER, stamped by Docker. */
+	private static final Pattern HOLDER_LEFT = Pattern.compile("^\\S+Z .*\\(edge\\) Entering (BACKUP|FAULT) STATE");
 
 	/** What the database members' watcher (member-watch.py) logs. */
 	private static final Pattern MEMBER_WATCH = Pattern.compile("tierstack-member-watch");
@@ -146,8 +158,50 @@ class GrayFailureIT {
 				(container) -> stack.signal(container, "haproxy", "CONT"));
 	}
 
+	/**
+	 * The backup deaf to the holder's adverts for {@link #DEAF_FOR}, as a stall on the
+	 * host makes it: it becomes master too, at the holder's base priority. The holder,
+	 * whose priority has 10 more for holding the VIP, answers its advert, and the backup
+	 * yields as soon as it hears again; the VIP stays where it was. The backup is given
+	 * the higher address, which would win a tie.
+	 */
 	@Test
 	@Order(3)
+	void aBackupThatMissesAdvertsLeavesTheVipWithTheHolder() {
+		String holder = rotation.vipHolder();
+		if (stack.edgeAddress(holder).compareTo(stack.edgeAddress(other(holder, "lb1", "lb2"))) > 0) {
+			holder = moveTheVipAwayFrom(holder);
+		}
+		String peer = other(holder, "lb1", "lb2");
+		String holderContainer = stack.containers(holder).get(0);
+		String peerContainer = stack.containers(peer).get(0);
+		Instant[] faultedAt = new Instant[1];
+		Scenario scenario = scenario("vip-backup-deaf", peerContainer, DEAF_FOR, Duration.ofSeconds(15), () -> {
+			faultedAt[0] = Instant.now();
+			stack.dropIncomingVrrp(peerContainer, true);
+		}, () -> stack.dropIncomingVrrp(peerContainer, false));
+		long backupMasterAfter = becameMaster(peerContainer, faultedAt[0])
+			.map((master) -> Duration.between(faultedAt[0], master).toMillis())
+			.orElse(-1L);
+		List<String> holderLeft = stack.logLines(holderContainer, faultedAt[0].minusSeconds(1), HOLDER_LEFT)
+			.stream()
+			.filter((line) -> !Instant.parse(line.substring(0, line.indexOf(' '))).isBefore(faultedAt[0]))
+			.toList();
+		String holderAfter = rotation.vipHolder();
+		scenario.results()
+			.put("holder", holder)
+			.put("backupBecameMasterAfterMs", backupMasterAfter)
+			.put("holderLeftMaster", holderLeft)
+			.put("vipHolderAfter", holderAfter)
+			.write();
+		assertThat(backupMasterAfter).as("the deaf backup became master after (ms)").isBetween(0L, DEAF_FOR.toMillis());
+		assertThat(holderLeft).as("the holder's keepalived left MASTER").isEmpty();
+		assertThat(holderAfter).as("VIP holder after").isEqualTo(holder);
+		scenario.assertUnharmed();
+	}
+
+	@Test
+	@Order(4)
 	void aWebNodeHung() {
 		String victim = stack.containers("web").get(0);
 		scenario("web-node-hung", victim, () -> stack.pause(victim), () -> stack.unpause(victim)).writeAndAssert();
@@ -155,7 +209,7 @@ class GrayFailureIT {
 	}
 
 	@Test
-	@Order(4)
+	@Order(5)
 	void aWebNodeCutOffFromTheLoadBalancers() {
 		String victim = stack.containers("web").get(0);
 		scenario("web-node-cut-from-web", victim, () -> stack.dropOutgoing(victim, "web", true),
@@ -165,7 +219,7 @@ class GrayFailureIT {
 	}
 
 	@Test
-	@Order(5)
+	@Order(6)
 	void aWebNodeCutOffFromTheAppTier() {
 		String victim = stack.containers("web").get(0);
 		scenario("web-node-cut-from-app", victim, () -> stack.dropOutgoing(victim, "app", true),
@@ -175,7 +229,7 @@ class GrayFailureIT {
 	}
 
 	@Test
-	@Order(6)
+	@Order(7)
 	void anAppNodeHung() {
 		String victim = stack.containers("app").get(0);
 		scenario("app-node-hung", victim, () -> stack.pause(victim), () -> stack.unpause(victim)).writeAndAssert();
@@ -183,7 +237,7 @@ class GrayFailureIT {
 	}
 
 	@Test
-	@Order(7)
+	@Order(8)
 	void anAppNodeCutOffFromTheDatabase() {
 		String victim = stack.containers("app").get(0);
 		scenario("app-node-cut-from-data", victim, () -> stack.dropOutgoing(victim, "data", true),
@@ -201,7 +255,7 @@ class GrayFailureIT {
 	 * a second attempt (2.2 s).
 	 */
 	@Test
-	@Order(8)
+	@Order(9)
 	void theReplicaHung() {
 		databaseMemberFault("db-replica-hung", false, FAULT_FOR, Duration.ofMillis(2200), Duration.ofSeconds(5),
 				(container) -> stack.pause(container), (container) -> stack.unpause(container));
@@ -209,7 +263,7 @@ class GrayFailureIT {
 
 	/** Replication runs on the members' own network: only the reads move. */
 	@Test
-	@Order(9)
+	@Order(10)
 	void theReplicaCutOffFromTheAppTier() {
 		databaseMemberFault("db-replica-cut-from-data", false, FAULT_FOR, Duration.ZERO, Duration.ZERO,
 				(container) -> stack.dropOutgoing(container, "data", true),
@@ -223,7 +277,7 @@ class GrayFailureIT {
 	 * none is lost or doubled; reads go on on the replica.
 	 */
 	@Test
-	@Order(10)
+	@Order(11)
 	void thePrimaryHung() {
 		databaseMemberFault("db-primary-hung", true, FAULT_FOR, Duration.ZERO,
 				FAULT_FOR.plus(ATTEMPT_TIMEOUT.multipliedBy(2)), (container) -> stack.pause(container),
@@ -238,7 +292,7 @@ class GrayFailureIT {
 	 * follows the new one and the role stays where it is.
 	 */
 	@Test
-	@Order(11)
+	@Order(12)
 	void thePrimaryCutOffFromTheAppTierHandsOver() {
 		DatabaseMember fault = databaseMemberFault("db-primary-cut-from-data", true, PRIMARY_CUT_FOR, Duration.ZERO,
 				PRIMARY_CUT_WRITE_GAP, (container) -> stack.dropOutgoing(container, "data", true),
@@ -253,7 +307,7 @@ class GrayFailureIT {
 	 * lead better than the other, so the leader stays.
 	 */
 	@Test
-	@Order(12)
+	@Order(13)
 	void bothMembersCutOffFromTheAppTierKeepTheLeader() {
 		DatabaseCluster database = new DatabaseCluster(stack);
 		String leader = database.waitForLeader(Duration.ofSeconds(30));
@@ -306,7 +360,36 @@ class GrayFailureIT {
 	}
 
 	private static String other(String member) {
-		return "db1".equals(member) ? "db2" : "db1";
+		return other(member, "db1", "db2");
+	}
+
+	private static String other(String node, String one, String two) {
+		return one.equals(node) ? two : one;
+	}
+
+	/**
+	 * Moves the VIP from the holder to its peer by hanging the holder's HAProxy until the
+	 * peer holds it, and waits until the old holder serves again and the new one has held
+	 * the VIP long enough for its bonus. Returns the new holder.
+	 */
+	private static String moveTheVipAwayFrom(String holder) {
+		String container = stack.containers(holder).get(0);
+		String peer = other(holder, "lb1", "lb2");
+		String peerContainer = stack.containers(peer).get(0);
+		stack.signal(container, "haproxy", "STOP");
+		try {
+			await("the VIP moves to " + peer).atMost(Duration.ofSeconds(10))
+				.pollInterval(Duration.ofMillis(100))
+				.until(() -> rotation.holdsTheVip(peerContainer) && !rotation.holdsTheVip(container));
+		}
+		finally {
+			stack.signal(container, "haproxy", "CONT");
+		}
+		await(holder + " serves again").atMost(Duration.ofSeconds(30))
+			.pollInterval(Duration.ofMillis(250))
+			.until(() -> rotation.webServersUp(holder) >= 2);
+		ComposeStack.sleep(HOLDING_BONUS_AFTER.plusSeconds(1));
+		return peer;
 	}
 
 	/** What became of the database member a scenario faulted. */
