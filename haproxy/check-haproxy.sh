@@ -10,9 +10,10 @@
 #                          waited for three failures), or after two checks in a row without an
 #                          answer (a slow answer alone moves nothing); it gets 0 (serving)
 #                          after two good answers in a row.
-#                          HOLDING, whether this node has held the VIP for HOLD_AFTER: 1 once
-#                          keepalived has been MASTER that long, 0 as soon as it is not. EVENTS
-#                          is keepalived's notify FIFO, its state changes in order.
+#                          HOLDING, whether this node has held the VIP a while: 1 once
+#                          keepalived has been MASTER for HOLD_AFTER_MS (2000), 0 in the first
+#                          round that learns it is not. EVENTS is keepalived's notify FIFO,
+#                          which has its state changes in order, read after each check.
 # bash's /dev/tcp costs a fraction of the CPU of a curl process; on loopback a stopped HAProxy
 # refuses at once, and one that accepts but does not answer fails the read timeout.
 
@@ -38,13 +39,22 @@ not_serving=${2:?usage: check-haproxy --watch NOT_SERVING EVENTS HOLDING}
 events=${3:?usage: check-haproxy --watch NOT_SERVING EVENTS HOLDING}
 holding=${4:?usage: check-haproxy --watch NOT_SERVING EVENTS HOLDING}
 : "${NODE_ADDR:?NODE_ADDR is required}" "${PEER_PORT:=8480}"
-hold_after_us=$(( ${HOLD_AFTER_MS:-2000} * 1000 ))
-# Read and written: the FIFO never has no reader, and reading it never sees its end.
+hold_after_cs=$((10#${HOLD_AFTER_MS:-2000} / 10))
+# Read and written: the FIFO never lacks a reader, and reading it never meets its end.
 exec {vrrp}<>"$events"
+# A pipe that never delivers: `read -t` on it sleeps without forking a `sleep` process.
+exec {nap}<> <(:)
 
 log() { printf '%s lb-watch[%s]: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" "${NODE_NAME:-lb}" "$*"; }
 # put FILE VALUE: atomically, for keepalived's inotify.
 put() { printf '%s\n' "$2" >"$1.tmp" && mv -f "$1.tmp" "$1"; }
+# The kernel's monotonic clock in hundredths of a second, without a fork (a step of the wall
+# clock moves nothing here).
+uptime_cs() {
+	local up _
+	read -r up _ </proc/uptime
+	now=$((10#${up/./}))
+}
 
 written=
 streak=0
@@ -52,44 +62,40 @@ last=
 state=
 master_since=0
 held=
-next_check=0
 while :; do
-	now=${EPOCHREALTIME/./}
-	if [ "$now" -ge "$next_check" ]; then
-		next_check=$((now + 100000))
-		ask "$NODE_ADDR" "$PEER_PORT" /actuator/health/readiness 0.4
-		case $? in
-		0) now_serving=0 needed=2 ;;
-		2) now_serving=1 needed=1 ;;
-		*) now_serving=1 needed=2 ;;
-		esac
-		if [ "$now_serving" = "$last" ]; then streak=$((streak + 1)); else streak=1; last=$now_serving; fi
-		if [ "$streak" -ge "$needed" ] && [ "$now_serving" != "$written" ]; then
-			put "$not_serving" "$now_serving"
-			written=$now_serving
-			log "$([ "$now_serving" = 0 ] && echo serving || echo 'cannot serve: VIP priority -50')"
-		fi
-		now=${EPOCHREALTIME/./}
+	ask "$NODE_ADDR" "$PEER_PORT" /actuator/health/readiness 0.4
+	case $? in
+	0) now_serving=0 needed=2 ;;
+	2) now_serving=1 needed=1 ;;
+	*) now_serving=1 needed=2 ;;
+	esac
+	if [ "$now_serving" = "$last" ]; then streak=$((streak + 1)); else streak=1; last=$now_serving; fi
+	if [ "$streak" -ge "$needed" ] && [ "$now_serving" != "$written" ]; then
+		put "$not_serving" "$now_serving"
+		written=$now_serving
+		log "$([ "$now_serving" = 0 ] && echo serving || echo 'cannot serve: VIP priority -50')"
 	fi
+	# Every line keepalived wrote since the last round, in order (INSTANCE "edge" MASTER 100). It
+	# writes each line whole, so a line that has begun has arrived: read without a timeout, which
+	# could end a read halfway and lose the line. A master also reports each lower-priority
+	# advert it answers (MASTER_RX_LOWER_PRI): no change of state.
+	uptime_cs
+	while read -r -t 0 -u "$vrrp"; do
+		read -r -u "$vrrp" kind _ new_state _
+		[ "$kind" = INSTANCE ] || continue
+		case $new_state in
+		MASTER) [ "$state" = MASTER ] || master_since=$now ;;
+		BACKUP | FAULT | STOP | DELETED) ;;
+		*) continue ;;
+		esac
+		state=$new_state
+	done
 	hold=0
-	if [ "$state" = MASTER ] && [ $((now - master_since)) -ge "$hold_after_us" ]; then hold=1; fi
+	if [ "$state" = MASTER ] && [ $((now - master_since)) -ge "$hold_after_cs" ]; then hold=1; fi
 	if [ "$hold" != "$held" ]; then
 		put "$holding" "$hold"
 		held=$hold
-		log "$([ "$hold" = 1 ] && echo "holding the VIP for ${HOLD_AFTER_MS:-2000} ms: VIP priority +10" || echo 'not holding the VIP')"
+		log "$([ "$hold" = 1 ] && echo "holding the VIP for $((hold_after_cs * 10)) ms: VIP priority +10" || echo 'not holding the VIP')"
 	fi
-	# Until the next check, or keepalived's next line (INSTANCE "edge" MASTER 100), whichever
-	# comes first. A master also reports the lower-priority adverts it answers
-	# (MASTER_RX_LOWER_PRI): no change of state.
-	wait_us=$((next_check - now))
-	[ "$wait_us" -ge 1000 ] || wait_us=1000
-	printf -v timeout '0.%06d' "$wait_us"
-	if read -r -t "$timeout" -u "$vrrp" kind _ new_state _ && [ "$kind" = INSTANCE ]; then
-		case $new_state in
-		MASTER) [ "$state" = MASTER ] || master_since=${EPOCHREALTIME/./} ;;
-		BACKUP | FAULT | STOP | DELETED) ;;
-		*) new_state=$state ;;
-		esac
-		state=$new_state
-	fi
+	read -r -t 0.1 -u "$nap" _
 done

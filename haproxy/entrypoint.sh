@@ -133,8 +133,8 @@ table ip vrrp_from_peer {
 EOF
 
 # Whether this node can serve and whether it has held the VIP a while, for keepalived's track
-# files (see check-haproxy); keepalived tells its state changes through the FIFO, which the
-# watcher holds open before keepalived starts.
+# files (see check-haproxy); keepalived tells its state changes through the FIFO (made here,
+# so that the watcher reads it from keepalived's first line).
 rm -f /run/keepalived/vrrp-events && mkfifo -m 600 /run/keepalived/vrrp-events
 check-haproxy --watch /run/keepalived/not-serving /run/keepalived/vrrp-events /run/keepalived/holding &
 watch_pid=$!

@@ -159,6 +159,19 @@ class GrayFailureIT {
 	}
 
 	/**
+	 * The whole VIP holder hung ({@code docker pause}): the peer takes the VIP after
+	 * three missed adverts. Resumed, the old holder still counts itself master, with the
+	 * bonus it had for holding; so does the new holder by then, and VRRP breaks the tie
+	 * by address: the VIP ends with the higher one, which may be the resumed node.
+	 */
+	@Test
+	@Order(3)
+	void theVipHolderHung() {
+		loadBalancerFault("vip-holder-hung", (container) -> stack.pause(container),
+				(container) -> stack.unpause(container), true);
+	}
+
+	/**
 	 * The backup deaf to the holder's adverts for {@link #DEAF_FOR}, as a stall on the
 	 * host makes it: it becomes master too, at the holder's base priority. The holder,
 	 * whose priority has 10 more for holding the VIP, answers its advert, and the backup
@@ -166,7 +179,7 @@ class GrayFailureIT {
 	 * the higher address, which would win a tie.
 	 */
 	@Test
-	@Order(3)
+	@Order(4)
 	void aBackupThatMissesAdvertsLeavesTheVipWithTheHolder() {
 		String holder = rotation.vipHolder();
 		if (stack.edgeAddress(holder).compareTo(stack.edgeAddress(other(holder, "lb1", "lb2"))) > 0) {
@@ -175,11 +188,12 @@ class GrayFailureIT {
 		String peer = other(holder, "lb1", "lb2");
 		String holderContainer = stack.containers(holder).get(0);
 		String peerContainer = stack.containers(peer).get(0);
+		String peerPid = stack.inspect(peerContainer, "{{.State.Pid}}");
 		Instant[] faultedAt = new Instant[1];
 		Scenario scenario = scenario("vip-backup-deaf", peerContainer, DEAF_FOR, Duration.ofSeconds(15), () -> {
 			faultedAt[0] = Instant.now();
-			stack.dropIncomingVrrp(peerContainer, true);
-		}, () -> stack.dropIncomingVrrp(peerContainer, false));
+			ComposeStack.dropIncomingVrrp(peerPid, true);
+		}, () -> ComposeStack.dropIncomingVrrp(peerPid, false));
 		long backupMasterAfter = becameMaster(peerContainer, faultedAt[0])
 			.map((master) -> Duration.between(faultedAt[0], master).toMillis())
 			.orElse(-1L);
@@ -188,20 +202,24 @@ class GrayFailureIT {
 			.filter((line) -> !Instant.parse(line.substring(0, line.indexOf(' '))).isBefore(faultedAt[0]))
 			.toList();
 		String holderAfter = rotation.vipHolder();
+		boolean backupHoldsTheVip = rotation.holdsTheVip(peerContainer);
 		scenario.results()
 			.put("holder", holder)
 			.put("backupBecameMasterAfterMs", backupMasterAfter)
 			.put("holderLeftMaster", holderLeft)
 			.put("vipHolderAfter", holderAfter)
+			.put("backupHoldsTheVipAfter", backupHoldsTheVip)
 			.write();
 		assertThat(backupMasterAfter).as("the deaf backup became master after (ms)").isBetween(0L, DEAF_FOR.toMillis());
 		assertThat(holderLeft).as("the holder's keepalived left MASTER").isEmpty();
 		assertThat(holderAfter).as("VIP holder after").isEqualTo(holder);
+		assertThat(rotation.holdsTheVip(holderContainer)).as("the holder has the VIP on its interface").isTrue();
+		assertThat(backupHoldsTheVip).as("the backup still has the VIP on its interface").isFalse();
 		scenario.assertUnharmed();
 	}
 
 	@Test
-	@Order(4)
+	@Order(5)
 	void aWebNodeHung() {
 		String victim = stack.containers("web").get(0);
 		scenario("web-node-hung", victim, () -> stack.pause(victim), () -> stack.unpause(victim)).writeAndAssert();
@@ -209,7 +227,7 @@ class GrayFailureIT {
 	}
 
 	@Test
-	@Order(5)
+	@Order(6)
 	void aWebNodeCutOffFromTheLoadBalancers() {
 		String victim = stack.containers("web").get(0);
 		scenario("web-node-cut-from-web", victim, () -> stack.dropOutgoing(victim, "web", true),
@@ -219,7 +237,7 @@ class GrayFailureIT {
 	}
 
 	@Test
-	@Order(6)
+	@Order(7)
 	void aWebNodeCutOffFromTheAppTier() {
 		String victim = stack.containers("web").get(0);
 		scenario("web-node-cut-from-app", victim, () -> stack.dropOutgoing(victim, "app", true),
@@ -229,7 +247,7 @@ class GrayFailureIT {
 	}
 
 	@Test
-	@Order(7)
+	@Order(8)
 	void anAppNodeHung() {
 		String victim = stack.containers("app").get(0);
 		scenario("app-node-hung", victim, () -> stack.pause(victim), () -> stack.unpause(victim)).writeAndAssert();
@@ -237,7 +255,7 @@ class GrayFailureIT {
 	}
 
 	@Test
-	@Order(8)
+	@Order(9)
 	void anAppNodeCutOffFromTheDatabase() {
 		String victim = stack.containers("app").get(0);
 		scenario("app-node-cut-from-data", victim, () -> stack.dropOutgoing(victim, "data", true),
@@ -255,7 +273,7 @@ class GrayFailureIT {
 	 * a second attempt (2.2 s).
 	 */
 	@Test
-	@Order(9)
+	@Order(10)
 	void theReplicaHung() {
 		databaseMemberFault("db-replica-hung", false, FAULT_FOR, Duration.ofMillis(2200), Duration.ofSeconds(5),
 				(container) -> stack.pause(container), (container) -> stack.unpause(container));
@@ -263,7 +281,7 @@ class GrayFailureIT {
 
 	/** Replication runs on the members' own network: only the reads move. */
 	@Test
-	@Order(10)
+	@Order(11)
 	void theReplicaCutOffFromTheAppTier() {
 		databaseMemberFault("db-replica-cut-from-data", false, FAULT_FOR, Duration.ZERO, Duration.ZERO,
 				(container) -> stack.dropOutgoing(container, "data", true),
@@ -277,7 +295,7 @@ class GrayFailureIT {
 	 * none is lost or doubled; reads go on on the replica.
 	 */
 	@Test
-	@Order(11)
+	@Order(12)
 	void thePrimaryHung() {
 		databaseMemberFault("db-primary-hung", true, FAULT_FOR, Duration.ZERO,
 				FAULT_FOR.plus(ATTEMPT_TIMEOUT.multipliedBy(2)), (container) -> stack.pause(container),
@@ -292,7 +310,7 @@ class GrayFailureIT {
 	 * follows the new one and the role stays where it is.
 	 */
 	@Test
-	@Order(12)
+	@Order(13)
 	void thePrimaryCutOffFromTheAppTierHandsOver() {
 		DatabaseMember fault = databaseMemberFault("db-primary-cut-from-data", true, PRIMARY_CUT_FOR, Duration.ZERO,
 				PRIMARY_CUT_WRITE_GAP, (container) -> stack.dropOutgoing(container, "data", true),
@@ -307,7 +325,7 @@ class GrayFailureIT {
 	 * lead better than the other, so the leader stays.
 	 */
 	@Test
-	@Order(13)
+	@Order(14)
 	void bothMembersCutOffFromTheAppTierKeepTheLeader() {
 		DatabaseCluster database = new DatabaseCluster(stack);
 		String leader = database.waitForLeader(Duration.ofSeconds(30));
@@ -401,10 +419,22 @@ class GrayFailureIT {
 	 * within {@link #VIP_MOVE}, and stay there once the node is healed (no flapping).
 	 */
 	private void loadBalancerFault(String name, Fault fault, Fault heal) {
+		loadBalancerFault(name, fault, heal, false);
+	}
+
+	/**
+	 * As above; with {@code tieAfterHeal}, the healed node still counts itself master at
+	 * the holder's priority, and the VIP ends with the higher address of the two.
+	 */
+	private void loadBalancerFault(String name, Fault fault, Fault heal, boolean tieAfterHeal) {
 		String holder = rotation.vipHolder();
 		String container = stack.containers(holder).get(0);
 		String peer = "lb1".equals(holder) ? "lb2" : "lb1";
 		String peerContainer = stack.containers(peer).get(0);
+		String after = (tieAfterHeal && stack.edgeAddress(holder).compareTo(stack.edgeAddress(peer)) > 0) ? holder
+				: peer;
+		String afterContainer = stack.containers(after).get(0);
+		String otherContainer = after.equals(peer) ? container : peerContainer;
 		Instant[] faultedAt = new Instant[1];
 		Scenario scenario = scenario(name, container, () -> {
 			fault.apply(container);
@@ -419,13 +449,13 @@ class GrayFailureIT {
 			.pollInterval(Duration.ofMillis(250))
 			.until(() -> rotation.webServersUp(holder) >= 2);
 		try {
-			await("the VIP stays with " + peer).atMost(Duration.ofSeconds(6))
+			await("the VIP stays with " + after).atMost(Duration.ofSeconds(6))
 				.during(Duration.ofSeconds(2))
 				.pollDelay(Duration.ZERO)
 				.pollInterval(Duration.ofMillis(250))
 				.failFast("split brain: both nodes hold the VIP",
 						() -> rotation.holdsTheVip(container) && rotation.holdsTheVip(peerContainer))
-				.until(() -> rotation.holdsTheVip(peerContainer) && !rotation.holdsTheVip(container));
+				.until(() -> rotation.holdsTheVip(afterContainer) && !rotation.holdsTheVip(otherContainer));
 		}
 		finally {
 			Results.of(name + "-after-heal")
