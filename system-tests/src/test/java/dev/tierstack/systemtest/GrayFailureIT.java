@@ -1,9 +1,12 @@
 package dev.tierstack.systemtest;
 
+import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -96,6 +99,9 @@ class GrayFailureIT {
 	 * and its skew, 0.36 s), short of its second set of gratuitous ARPs (1 s after that).
 	 */
 	static final Duration DEAF_FOR = Duration.ofMillis(1000);
+
+	/** How long both load balancers are cut off from the web network. */
+	static final Duration BOTH_CUT_FOR = Duration.ofSeconds(8);
 
 	/** How long a load balancer holds the VIP before its priority gets the bonus. */
 	static final Duration HOLDING_BONUS_AFTER = Duration.ofSeconds(2);
@@ -218,8 +224,97 @@ class GrayFailureIT {
 		scenario.assertUnharmed();
 	}
 
+	/**
+	 * Both load balancers cut off from the web network at once: neither can serve, and
+	 * each sees it at its own moment (its own health checks). The VIP stays up on one of
+	 * them, answering (with 503 pages): never both down. It moves at most once during the
+	 * cut (when the holder sees the trouble first, to a peer that does not see it yet),
+	 * at most once at the heal (to the first node that serves again), and never after
+	 * both serve: no flapping.
+	 */
 	@Test
 	@Order(5)
+	void bothLoadBalancersCutOffFromTheWebNetwork() {
+		List<String> lbs = List.of(stack.containers("lb1").get(0), stack.containers("lb2").get(0));
+		String holder = rotation.vipHolder();
+		Instant since = Instant.now();
+		int samples = 0;
+		int neitherHolds = 0;
+		int bothHold = 0;
+		int unanswered = 0;
+		lbs.forEach((container) -> stack.dropOutgoing(container, "web", true));
+		Instant healedAt;
+		try {
+			long end = System.nanoTime() + BOTH_CUT_FOR.toNanos();
+			while (System.nanoTime() < end) {
+				boolean first = rotation.holdsTheVip(lbs.get(0));
+				boolean second = rotation.holdsTheVip(lbs.get(1));
+				samples++;
+				neitherHolds += (!first && !second) ? 1 : 0;
+				bothHold += (first && second) ? 1 : 0;
+				unanswered += vipAnswers() ? 0 : 1;
+				ComposeStack.sleep(Duration.ofMillis(250));
+			}
+		}
+		finally {
+			lbs.forEach((container) -> stack.dropOutgoing(container, "web", false));
+			healedAt = Instant.now();
+		}
+		rotation.waitUntilLoadBalancersSeeWebServersUp(2);
+		Instant servingAt = Instant.now();
+		ComposeStack.sleep(Duration.ofSeconds(3));
+		List<Instant> duringCut = new ArrayList<>();
+		List<Instant> afterHeal = new ArrayList<>();
+		for (String container : lbs) {
+			for (Instant master : mastersSince(container, since)) {
+				(master.isBefore(healedAt) ? duringCut : afterHeal).add(master);
+			}
+		}
+		Results.of("both-lbs-cut-from-web")
+			.put("holderBefore", holder)
+			.put("holderAfter", rotation.vipHolder())
+			.put("samples", samples)
+			.put("neitherHeldTheVip", neitherHolds)
+			.put("bothHeldTheVip", bothHold)
+			.put("vipUnanswered", unanswered)
+			.put("movesDuringCut", duringCut.size())
+			.put("movesAfterHeal", afterHeal.size())
+			.put("bothServingAfterHealMs", Duration.between(healedAt, servingAt).toMillis())
+			.put("loadBalancerEvents", FailoverIT.loadBalancerEvents(stack, since))
+			.write();
+		assertThat(neitherHolds).as("samples where neither node held the VIP").isZero();
+		assertThat(unanswered).as("samples where the VIP did not answer").isZero();
+		assertThat(duringCut).as("VIP moves while both were cut").hasSizeLessThanOrEqualTo(1);
+		assertThat(afterHeal).as("VIP moves after the heal").hasSizeLessThanOrEqualTo(1);
+		assertThat(afterHeal).as("VIP moves after both served again").allMatch((master) -> master.isBefore(servingAt));
+	}
+
+	/**
+	 * Whether a load balancer answers on the VIP within 2 s: its own endpoint, which
+	 * names it whether or not it can reach a web node.
+	 */
+	private static boolean vipAnswers() {
+		try {
+			HttpRequest request = Http.request(vip, "/actuator/vip-holder")
+				.timeout(Duration.ofSeconds(2))
+				.GET()
+				.build();
+			return http.send(request, HttpResponse.BodyHandlers.discarding())
+				.headers()
+				.firstValue("X-LB-Node")
+				.isPresent();
+		}
+		catch (IOException ex) {
+			return false;
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			return false;
+		}
+	}
+
+	@Test
+	@Order(6)
 	void aWebNodeHung() {
 		String victim = stack.containers("web").get(0);
 		scenario("web-node-hung", victim, () -> stack.pause(victim), () -> stack.unpause(victim)).writeAndAssert();
@@ -227,7 +322,7 @@ class GrayFailureIT {
 	}
 
 	@Test
-	@Order(6)
+	@Order(7)
 	void aWebNodeCutOffFromTheLoadBalancers() {
 		String victim = stack.containers("web").get(0);
 		scenario("web-node-cut-from-web", victim, () -> stack.dropOutgoing(victim, "web", true),
@@ -237,7 +332,7 @@ class GrayFailureIT {
 	}
 
 	@Test
-	@Order(7)
+	@Order(8)
 	void aWebNodeCutOffFromTheAppTier() {
 		String victim = stack.containers("web").get(0);
 		scenario("web-node-cut-from-app", victim, () -> stack.dropOutgoing(victim, "app", true),
@@ -247,7 +342,7 @@ class GrayFailureIT {
 	}
 
 	@Test
-	@Order(8)
+	@Order(9)
 	void anAppNodeHung() {
 		String victim = stack.containers("app").get(0);
 		scenario("app-node-hung", victim, () -> stack.pause(victim), () -> stack.unpause(victim)).writeAndAssert();
@@ -255,7 +350,7 @@ class GrayFailureIT {
 	}
 
 	@Test
-	@Order(9)
+	@Order(10)
 	void anAppNodeCutOffFromTheDatabase() {
 		String victim = stack.containers("app").get(0);
 		scenario("app-node-cut-from-data", victim, () -> stack.dropOutgoing(victim, "data", true),
@@ -273,7 +368,7 @@ class GrayFailureIT {
 	 * a second attempt (2.2 s).
 	 */
 	@Test
-	@Order(10)
+	@Order(11)
 	void theReplicaHung() {
 		databaseMemberFault("db-replica-hung", false, FAULT_FOR, Duration.ofMillis(2200), Duration.ofSeconds(5),
 				(container) -> stack.pause(container), (container) -> stack.unpause(container));
@@ -281,7 +376,7 @@ class GrayFailureIT {
 
 	/** Replication runs on the members' own network: only the reads move. */
 	@Test
-	@Order(11)
+	@Order(12)
 	void theReplicaCutOffFromTheAppTier() {
 		databaseMemberFault("db-replica-cut-from-data", false, FAULT_FOR, Duration.ZERO, Duration.ZERO,
 				(container) -> stack.dropOutgoing(container, "data", true),
@@ -295,7 +390,7 @@ class GrayFailureIT {
 	 * none is lost or doubled; reads go on on the replica.
 	 */
 	@Test
-	@Order(12)
+	@Order(13)
 	void thePrimaryHung() {
 		databaseMemberFault("db-primary-hung", true, FAULT_FOR, Duration.ZERO,
 				FAULT_FOR.plus(ATTEMPT_TIMEOUT.multipliedBy(2)), (container) -> stack.pause(container),
@@ -310,7 +405,7 @@ class GrayFailureIT {
 	 * follows the new one and the role stays where it is.
 	 */
 	@Test
-	@Order(13)
+	@Order(14)
 	void thePrimaryCutOffFromTheAppTierHandsOver() {
 		DatabaseMember fault = databaseMemberFault("db-primary-cut-from-data", true, PRIMARY_CUT_FOR, Duration.ZERO,
 				PRIMARY_CUT_WRITE_GAP, (container) -> stack.dropOutgoing(container, "data", true),
@@ -325,7 +420,7 @@ class GrayFailureIT {
 	 * lead better than the other, so the leader stays.
 	 */
 	@Test
-	@Order(14)
+	@Order(15)
 	void bothMembersCutOffFromTheAppTierKeepTheLeader() {
 		DatabaseCluster database = new DatabaseCluster(stack);
 		String leader = database.waitForLeader(Duration.ofSeconds(30));
@@ -471,13 +566,18 @@ class GrayFailureIT {
 	 * it: read afterwards, so that nothing polls the host during the scenario.
 	 */
 	private static Optional<Instant> becameMaster(String container, Instant since) {
+		return mastersSince(container, since).stream().findFirst();
+	}
+
+	/** Every time keepalived on the node took the VIP after {@code since}. */
+	private static List<Instant> mastersSince(String container, Instant since) {
 		return stack.logLines(container, since.minusSeconds(1), MASTER_TRANSITION)
 			.stream()
 			.map(MASTER_TRANSITION::matcher)
 			.filter(Matcher::find)
 			.map((matcher) -> Instant.parse(matcher.group(1)))
 			.filter((at) -> !at.isBefore(since))
-			.findFirst();
+			.toList();
 	}
 
 	/**
