@@ -116,7 +116,7 @@ class GrayFailureIT {
 	private static final Pattern MASTER_TRANSITION = Pattern.compile("^(\\S+Z) .*\\(edge\\) Entering MASTER STATE");
 
 	/** keepalived's line as the node leaves MASTER, stamped by Docker. */
-	private static final Pattern HOLDER_LEFT = Pattern.compile("^\\S+Z .*\\(edge\\) Entering (BACKUP|FAULT) STATE");
+	private static final Pattern HOLDER_LEFT = Pattern.compile("^(\\S+Z) .*\\(edge\\) Entering (BACKUP|FAULT) STATE");
 
 	/** What the database members' watcher (member-watch.py) logs. */
 	private static final Pattern MEMBER_WATCH = Pattern.compile("tierstack-member-watch");
@@ -188,7 +188,7 @@ class GrayFailureIT {
 	@Order(4)
 	void aBackupThatMissesAdvertsLeavesTheVipWithTheHolder() {
 		String holder = rotation.vipHolder();
-		if (stack.edgeAddress(holder).compareTo(stack.edgeAddress(other(holder, "lb1", "lb2"))) > 0) {
+		if (hasTheHigherAddress(holder)) {
 			holder = moveTheVipAwayFrom(holder);
 		}
 		String peer = other(holder, "lb1", "lb2");
@@ -203,10 +203,7 @@ class GrayFailureIT {
 		long backupMasterAfter = becameMaster(peerContainer, faultedAt[0])
 			.map((master) -> Duration.between(faultedAt[0], master).toMillis())
 			.orElse(-1L);
-		List<String> holderLeft = stack.logLines(holderContainer, faultedAt[0].minusSeconds(1), HOLDER_LEFT)
-			.stream()
-			.filter((line) -> !Instant.parse(line.substring(0, line.indexOf(' '))).isBefore(faultedAt[0]))
-			.toList();
+		List<Instant> holderLeft = stampedSince(holderContainer, faultedAt[0], HOLDER_LEFT);
 		String holderAfter = rotation.vipHolder();
 		boolean backupHoldsTheVip = rotation.holdsTheVip(peerContainer);
 		scenario.results()
@@ -524,10 +521,9 @@ class GrayFailureIT {
 	private void loadBalancerFault(String name, Fault fault, Fault heal, boolean tieAfterHeal) {
 		String holder = rotation.vipHolder();
 		String container = stack.containers(holder).get(0);
-		String peer = "lb1".equals(holder) ? "lb2" : "lb1";
+		String peer = other(holder, "lb1", "lb2");
 		String peerContainer = stack.containers(peer).get(0);
-		String after = (tieAfterHeal && stack.edgeAddress(holder).compareTo(stack.edgeAddress(peer)) > 0) ? holder
-				: peer;
+		String after = (tieAfterHeal && hasTheHigherAddress(holder)) ? holder : peer;
 		String afterContainer = stack.containers(after).get(0);
 		String otherContainer = after.equals(peer) ? container : peerContainer;
 		Instant[] faultedAt = new Instant[1];
@@ -571,13 +567,33 @@ class GrayFailureIT {
 
 	/** Every time keepalived on the node took the VIP after {@code since}. */
 	private static List<Instant> mastersSince(String container, Instant since) {
-		return stack.logLines(container, since.minusSeconds(1), MASTER_TRANSITION)
+		return stampedSince(container, since, MASTER_TRANSITION);
+	}
+
+	/**
+	 * When the node logged a line the pattern matches (its first group: Docker's time
+	 * stamp) after {@code since}.
+	 */
+	private static List<Instant> stampedSince(String container, Instant since, Pattern pattern) {
+		return stack.logLines(container, since.minusSeconds(1), pattern)
 			.stream()
-			.map(MASTER_TRANSITION::matcher)
+			.map(pattern::matcher)
 			.filter(Matcher::find)
 			.map((matcher) -> Instant.parse(matcher.group(1)))
 			.filter((at) -> !at.isBefore(since))
 			.toList();
+	}
+
+	/**
+	 * Whether the load balancer's edge address is the higher of the two (VRRP's
+	 * tie-break).
+	 */
+	private static boolean hasTheHigherAddress(String lb) {
+		return lastOctet(stack.edgeAddress(lb)) > lastOctet(stack.edgeAddress(other(lb, "lb1", "lb2")));
+	}
+
+	private static int lastOctet(String address) {
+		return Integer.parseInt(address.substring(address.lastIndexOf('.') + 1));
 	}
 
 	/**
