@@ -17,7 +17,9 @@ or a refusal is a reply, silence is not.
   at the same moment the time to show its tag. When the replica cannot reach the app tier
   either (the app tier is down, both see the same trouble), the leader stays: never both
   down, and no flapping.
-- A name that DNS does not resolve (no app node at all) is no verdict: nothing changes.
+- A name that DNS does not resolve (no app node at all) is no verdict: nothing changes,
+  unless this member has lost its own address on the network where the app nodes last
+  replied (taken off that network: the name is gone from its DNS too). That is no reply.
 
 After each round it replaces METRICS_FILE, which patroni-metrics.py adds to Patroni's
 /metrics: when the last round ended, whether the app tier replied in it, and the tag. A
@@ -27,6 +29,7 @@ started again by the entrypoint, and takes the tag it finds in the configuration
 Usage: member-watch.py PATRONI_URL PATRONI_CONFIG MEMBER_NAME APP_HOST:PORT METRICS_FILE
 """
 
+import ipaddress
 import json
 import os
 import re
@@ -35,6 +38,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+
+import psutil
 
 PROBE_INTERVAL = 0.5
 PROBE_TIMEOUT = 0.3
@@ -51,24 +56,47 @@ def log(message):
     print("tierstack-member-watch: %s" % message, file=sys.stderr, flush=True)
 
 
+def own_addresses():
+    """This container's IPv4 addresses, with their networks."""
+    return [ipaddress.ip_interface("%s/%s" % (entry.address, entry.netmask))
+            for entries in psutil.net_if_addrs().values() for entry in entries
+            if entry.family == socket.AF_INET and entry.netmask]
+
+
+def network_towards(address, port):
+    """The network of this container's address on the route to the given one (nothing is sent)."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect((address, port))
+            source = ipaddress.ip_address(probe.getsockname()[0])
+    except OSError:  # no route
+        return None
+    return next((own.network for own in own_addresses() if own.ip == source), None)
+
+
 def app_tier_replies(host, port):
-    """True if an app node replied, False if none did, None if the name has no address."""
+    """True if an app node replied, False if none did, None if the name has no address; and
+    the network of this member's address on the way to the node that replied."""
     try:
         infos = socket.getaddrinfo(host, port, socket.AF_INET, socket.SOCK_STREAM)
     except socket.gaierror:
-        return None
+        return None, None
     addresses = sorted({info[4][0] for info in infos})
     if not addresses:
-        return None
+        return None, None
     for address in addresses:
         try:
             with socket.create_connection((address, port), timeout=PROBE_TIMEOUT):
-                return True
+                return True, network_towards(address, port)
         except ConnectionRefusedError:
-            return True
+            return True, network_towards(address, port)
         except OSError:
             continue
-    return False
+    return False, None
+
+
+def on_network(network):
+    return any(own.ip in network for own in own_addresses())
 
 
 def rest(url, body=None, timeout=REST_TIMEOUT):
@@ -152,12 +180,26 @@ def main():
     good_rounds = 0
     silent_since = None
     next_handover = 0.0
+    network = None  # of this member's address that last reached an app node
+    lost = None  # that network, while this member has no address on it
     log("watching the app tier at %s:%d for member %s%s"
         % (host, port, me, " (tagged nofailover)" if tagged else ""))
     while True:
         started = time.monotonic()
         try:
-            replies = app_tier_replies(host, port)
+            if network is not None and not on_network(network):
+                log("no address on %s, where the app tier replied: off its network" % network)
+                lost, network = network, None
+            if lost is not None and on_network(lost):
+                log("an address on %s again" % lost)
+                lost = None
+            if lost is not None:
+                # No lookup: the app tier's name left this member's DNS with the network.
+                replies = False
+            else:
+                replies, reached_by = app_tier_replies(host, port)
+                if replies:
+                    network = reached_by
             if replies is False:
                 good_rounds = 0
                 silent_since = silent_since or started

@@ -460,6 +460,42 @@ final class ComposeStack implements AutoCloseable {
 	}
 
 	/**
+	 * Takes the container off one of its networks ({@code docker network disconnect}):
+	 * its interface there is gone, with its routes and its name in that network's DNS.
+	 * Returns its place there, which {@link #connect(Attachment)} gives back.
+	 */
+	Attachment disconnect(String container, String network) {
+		var endpoint = docker().inspectContainerCmd(container)
+			.exec()
+			.getNetworkSettings()
+			.getNetworks()
+			.get(networkName(network));
+		if (endpoint == null) {
+			throw new IllegalStateException(container + " is not on " + network);
+		}
+		Attachment attachment = new Attachment(container, networkName(network), endpoint.getIpAddress(),
+				(endpoint.getAliases() != null) ? List.copyOf(endpoint.getAliases()) : List.of());
+		Proc.docker(Duration.ofSeconds(30), "network", "disconnect", attachment.network(), container).orThrow();
+		return attachment;
+	}
+
+	/**
+	 * Connects the container again where {@link #disconnect} took it off: the same
+	 * address and the same aliases, so that its peers find it under its service's name
+	 * again.
+	 */
+	void connect(Attachment attachment) {
+		List<String> command = new ArrayList<>(List.of("network", "connect", "--ip", attachment.address()));
+		attachment.aliases().forEach((alias) -> command.addAll(List.of("--alias", alias)));
+		command.addAll(List.of(attachment.network(), attachment.container()));
+		Proc.docker(Duration.ofSeconds(30), command.toArray(String[]::new)).orThrow();
+	}
+
+	/** Where a container was on a network: its address and aliases there. */
+	record Attachment(String container, String network, String address, List<String> aliases) {
+	}
+
+	/**
 	 * Drops (or, with {@code drop} false, lets through again) every VRRP packet (IP
 	 * protocol 112) that the container with the given process receives: a load balancer
 	 * deaf to its peer's adverts, as a host stall makes it. The process id is looked up

@@ -9,8 +9,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongFunction;
 import java.util.regex.Matcher;
@@ -158,8 +160,19 @@ class GrayFailureIT {
 				(container) -> stack.dropOutgoing(container, "web", false));
 	}
 
+	/**
+	 * The VIP holder taken off the web network ({@code docker network disconnect}): its
+	 * checks of the web nodes fail at once (no route), and their names leave its DNS.
+	 */
 	@Test
 	@Order(2)
+	void theVipHolderDisconnectedFromTheWebNetwork() {
+		Disconnection cut = new Disconnection("web");
+		loadBalancerFault("vip-holder-disconnected-from-web", cut::apply, cut::heal);
+	}
+
+	@Test
+	@Order(3)
 	void haproxyHungOnTheVipHolder() {
 		loadBalancerFault("vip-holder-haproxy-hung", (container) -> stack.signal(container, "haproxy", "STOP"),
 				(container) -> stack.signal(container, "haproxy", "CONT"));
@@ -172,7 +185,7 @@ class GrayFailureIT {
 	 * by address: the VIP ends with the higher one, which may be the resumed node.
 	 */
 	@Test
-	@Order(3)
+	@Order(4)
 	void theVipHolderHung() {
 		loadBalancerFault("vip-holder-hung", (container) -> stack.pause(container),
 				(container) -> stack.unpause(container), true);
@@ -186,7 +199,7 @@ class GrayFailureIT {
 	 * the higher address, which would win a tie.
 	 */
 	@Test
-	@Order(4)
+	@Order(5)
 	void aBackupThatMissesAdvertsLeavesTheVipWithTheHolder() {
 		String holder = rotation.vipHolder();
 		if (hasTheHigherAddress(holder)) {
@@ -231,7 +244,7 @@ class GrayFailureIT {
 	 * both serve: no flapping.
 	 */
 	@Test
-	@Order(5)
+	@Order(6)
 	void bothLoadBalancersCutOffFromTheWebNetwork() {
 		List<String> lbs = List.of(stack.containers("lb1").get(0), stack.containers("lb2").get(0));
 		String holder = rotation.vipHolder();
@@ -318,7 +331,7 @@ class GrayFailureIT {
 	}
 
 	@Test
-	@Order(6)
+	@Order(7)
 	void aWebNodeHung() {
 		String victim = stack.containers("web").get(0);
 		scenario("web-node-hung", victim, () -> stack.pause(victim), () -> stack.unpause(victim)).writeAndAssert();
@@ -326,7 +339,7 @@ class GrayFailureIT {
 	}
 
 	@Test
-	@Order(7)
+	@Order(8)
 	void aWebNodeCutOffFromTheLoadBalancers() {
 		String victim = stack.containers("web").get(0);
 		scenario("web-node-cut-from-web", victim, () -> stack.dropOutgoing(victim, "web", true),
@@ -336,7 +349,17 @@ class GrayFailureIT {
 	}
 
 	@Test
-	@Order(8)
+	@Order(9)
+	void aWebNodeDisconnectedFromTheLoadBalancers() {
+		String victim = stack.containers("web").get(0);
+		Disconnection cut = new Disconnection("web");
+		scenario("web-node-disconnected-from-web", victim, () -> cut.apply(victim), () -> cut.heal(victim))
+			.writeAndAssert();
+		rotation.waitUntilLoadBalancersSeeWebServersUp(2);
+	}
+
+	@Test
+	@Order(10)
 	void aWebNodeCutOffFromTheAppTier() {
 		String victim = stack.containers("web").get(0);
 		scenario("web-node-cut-from-app", victim, () -> stack.dropOutgoing(victim, "app", true),
@@ -346,7 +369,7 @@ class GrayFailureIT {
 	}
 
 	@Test
-	@Order(9)
+	@Order(11)
 	void anAppNodeHung() {
 		String victim = stack.containers("app").get(0);
 		scenario("app-node-hung", victim, () -> stack.pause(victim), () -> stack.unpause(victim)).writeAndAssert();
@@ -354,11 +377,21 @@ class GrayFailureIT {
 	}
 
 	@Test
-	@Order(10)
+	@Order(12)
 	void anAppNodeCutOffFromTheDatabase() {
 		String victim = stack.containers("app").get(0);
 		scenario("app-node-cut-from-data", victim, () -> stack.dropOutgoing(victim, "data", true),
 				() -> stack.dropOutgoing(victim, "data", false))
+			.writeAndAssert();
+		rotation.waitUntilTheWebTierRoutesTo(stack.inspect(victim, "{{.Config.Hostname}}"));
+	}
+
+	@Test
+	@Order(13)
+	void anAppNodeDisconnectedFromTheDatabase() {
+		String victim = stack.containers("app").get(0);
+		Disconnection cut = new Disconnection("data");
+		scenario("app-node-disconnected-from-data", victim, () -> cut.apply(victim), () -> cut.heal(victim))
 			.writeAndAssert();
 		rotation.waitUntilTheWebTierRoutesTo(stack.inspect(victim, "{{.Config.Hostname}}"));
 	}
@@ -372,7 +405,7 @@ class GrayFailureIT {
 	 * a second attempt (2.2 s).
 	 */
 	@Test
-	@Order(11)
+	@Order(14)
 	void theReplicaHung() {
 		databaseMemberFault("db-replica-hung", false, FAULT_FOR, Duration.ofMillis(2200), Duration.ofSeconds(5),
 				(container) -> stack.pause(container), (container) -> stack.unpause(container));
@@ -380,11 +413,19 @@ class GrayFailureIT {
 
 	/** Replication runs on the members' own network: only the reads move. */
 	@Test
-	@Order(12)
+	@Order(15)
 	void theReplicaCutOffFromTheAppTier() {
 		databaseMemberFault("db-replica-cut-from-data", false, FAULT_FOR, Duration.ZERO, Duration.ZERO,
 				(container) -> stack.dropOutgoing(container, "data", true),
 				(container) -> stack.dropOutgoing(container, "data", false));
+	}
+
+	@Test
+	@Order(16)
+	void theReplicaDisconnectedFromTheAppTier() {
+		Disconnection cut = new Disconnection("data");
+		databaseMemberFault("db-replica-disconnected-from-data", false, FAULT_FOR, Duration.ZERO, Duration.ZERO,
+				cut::apply, cut::heal);
 	}
 
 	/**
@@ -394,7 +435,7 @@ class GrayFailureIT {
 	 * none is lost or doubled; reads go on on the replica.
 	 */
 	@Test
-	@Order(13)
+	@Order(17)
 	void thePrimaryHung() {
 		databaseMemberFault("db-primary-hung", true, FAULT_FOR, Duration.ZERO,
 				FAULT_FOR.plus(ATTEMPT_TIMEOUT.multipliedBy(2)), (container) -> stack.pause(container),
@@ -409,13 +450,32 @@ class GrayFailureIT {
 	 * follows the new one and the role stays where it is.
 	 */
 	@Test
-	@Order(14)
+	@Order(18)
 	void thePrimaryCutOffFromTheAppTierHandsOver() {
-		DatabaseMember fault = databaseMemberFault("db-primary-cut-from-data", true, PRIMARY_CUT_FOR, Duration.ZERO,
-				PRIMARY_CUT_WRITE_GAP, (container) -> stack.dropOutgoing(container, "data", true),
+		primaryCutOffHandsOver("db-primary-cut-from-data", (container) -> stack.dropOutgoing(container, "data", true),
 				(container) -> stack.dropOutgoing(container, "data", false));
-		assertThat(fault.leaderAfter()).as("leader after the cut").isNotEqualTo(fault.member());
-		assertThat(fault.slowestOrderMs()).as("slowest order, first attempt to acknowledgement (ms)")
+	}
+
+	/**
+	 * As above, with the primary taken off the data network: its watcher finds no route
+	 * to the app tier, and no app node in DNS, where a cut link still resolves them.
+	 */
+	@Test
+	@Order(19)
+	void thePrimaryDisconnectedFromTheAppTierHandsOver() {
+		Disconnection cut = new Disconnection("data");
+		primaryCutOffHandsOver("db-primary-disconnected-from-data", cut::apply, cut::heal);
+	}
+
+	/**
+	 * The primary cut off from the app tier for {@link #PRIMARY_CUT_FOR}: another member
+	 * leads after it, and no order waited {@link #PRIMARY_CUT_WRITE_GAP}.
+	 */
+	private void primaryCutOffHandsOver(String name, Fault fault, Fault heal) {
+		DatabaseMember member = databaseMemberFault(name, true, PRIMARY_CUT_FOR, Duration.ZERO, PRIMARY_CUT_WRITE_GAP,
+				fault, heal);
+		assertThat(member.leaderAfter()).as("leader after the cut").isNotEqualTo(member.member());
+		assertThat(member.slowestOrderMs()).as("slowest order, first attempt to acknowledgement (ms)")
 			.isLessThan(PRIMARY_CUT_WRITE_GAP.toMillis());
 	}
 
@@ -424,7 +484,7 @@ class GrayFailureIT {
 	 * lead better than the other, so the leader stays.
 	 */
 	@Test
-	@Order(15)
+	@Order(20)
 	void bothMembersCutOffFromTheAppTierKeepTheLeader() {
 		DatabaseCluster database = new DatabaseCluster(stack);
 		String leader = database.waitForLeader(Duration.ofSeconds(30));
@@ -689,6 +749,30 @@ class GrayFailureIT {
 			assertThat(this.orders.slowestAtFirstAttempt()).as("slowest order (ms)").isLessThan(SLOWEST.toMillis());
 			assertThat(this.orders.slowestResent()).as("slowest order the client sent again (ms)")
 				.isLessThan(SLOWEST_RETRIED.plus(writesStall).toMillis());
+		}
+
+	}
+
+	/**
+	 * A container taken off one network, and the heal, which connects it again at the
+	 * same address with the same aliases.
+	 */
+	private static final class Disconnection {
+
+		private final String network;
+
+		private final Map<String, ComposeStack.Attachment> taken = new ConcurrentHashMap<>();
+
+		Disconnection(String network) {
+			this.network = network;
+		}
+
+		void apply(String container) {
+			this.taken.put(container, stack.disconnect(container, this.network));
+		}
+
+		void heal(String container) {
+			stack.connect(this.taken.remove(container));
 		}
 
 	}
