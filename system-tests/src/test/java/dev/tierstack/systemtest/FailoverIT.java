@@ -83,9 +83,9 @@ class FailoverIT {
 	 * abnormally (a termination state other than "----", such as SD: the server broke off
 	 * while sending the body).
 	 */
-	private static final Pattern LOAD_BALANCER_EVENT = Pattern
-		.compile("^\\S+ ((Backup )?Server web/|web/web-\\d+ changed its IP|backend web )|/-?\\d+ 5\\d\\d -?\\d+ "
-				+ "|/\\d{4,} \\d{3} | \\d{3} -?\\d+ [A-Z][A-Z-]{3} |keepalived transition|lb-watch");
+	private static final Pattern LOAD_BALANCER_EVENT = Pattern.compile(
+			"^\\S+ ((Backup )?Server web/|web/web-\\d+ (changed its IP|holds)|backend web )|/-?\\d+ 5\\d\\d -?\\d+ "
+					+ "|/\\d{4,} \\d{3} | \\d{3} -?\\d+ [A-Z][A-Z-]{3} |keepalived transition|lb-watch");
 
 	// An answer below 500 that ended normally (termination state "----").
 	private static final Pattern SLOW_ANSWER = Pattern.compile(" [1-4]\\d\\d -?\\d+ ---- ");

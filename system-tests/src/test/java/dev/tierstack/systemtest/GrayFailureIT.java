@@ -76,6 +76,9 @@ class GrayFailureIT {
 	 */
 	static final Duration HELD = Duration.ofMillis(750);
 
+	/** How soon a hung node stops receiving requests. */
+	static final Duration LEFT_OUT = Duration.ofSeconds(2);
+
 	/**
 	 * Long enough for the cut-off primary's watcher to hand over (2 s without a reply
 	 * from the app tier, then the switchover) and for the app tier to find the new
@@ -330,11 +333,18 @@ class GrayFailureIT {
 		}
 	}
 
+	/**
+	 * The hung node's checks time out (2 s each, three in a row); it leaves the rotation
+	 * before that, as soon as it has held requests for a second without answering one.
+	 */
 	@Test
 	@Order(7)
 	void aWebNodeHung() {
 		String victim = stack.containers("web").get(0);
-		scenario("web-node-hung", victim, () -> stack.pause(victim), () -> stack.unpause(victim)).writeAndAssert();
+		Scenario scenario = scenario("web-node-hung", victim, () -> stack.pause(victim), () -> stack.unpause(victim));
+		scenario.writeAndAssert();
+		assertThat(scenario.lastHeldSentAfterFaultMs()).as("last read held by the hung node, sent after the hang (ms)")
+			.isLessThan(LEFT_OUT.toMillis());
 		rotation.waitUntilLoadBalancersSeeWebServersUp(2);
 	}
 
@@ -691,25 +701,39 @@ class GrayFailureIT {
 		finally {
 			orders.stopAndJoin();
 		}
-		// Reads held by the faulty node (answered only after a timeout and a retry): when
-		// the last of them was sent tells how long the node still received requests.
-		List<Long> heldSentAfterFaultMs = run.outcomes()
-			.stream()
-			.filter((o) -> o.sentNanos() >= run.eventNanos() && o.latencyNanos() >= HELD.toNanos())
-			.map((o) -> TimeUnit.NANOSECONDS.toMillis(o.sentNanos() - run.eventNanos()))
-			.sorted()
-			.toList();
-		Results results = orders.check(Results.of(name, run, FailoverIT.RATE), new DatabaseCluster(stack), http)
+		Scenario scenario = new Scenario(run, orders, Results.of(name, run, FailoverIT.RATE));
+		List<Long> heldSentAfterFaultMs = scenario.heldSentAfterFaultMs();
+		orders.check(scenario.results(), new DatabaseCluster(stack), http)
 			.put("victim", stack.name(victim))
 			.put("faultMs", TimeUnit.NANOSECONDS.toMillis(healedAt[0] - run.eventNanos()))
 			.put("readsHeld", heldSentAfterFaultMs.size())
-			.put("lastHeldReadSentAfterFaultMs", heldSentAfterFaultMs.isEmpty() ? -1 : heldSentAfterFaultMs.getLast())
+			.put("lastHeldReadSentAfterFaultMs", scenario.lastHeldSentAfterFaultMs())
 			.put("loadBalancerEvents", FailoverIT.loadBalancerEvents(stack, since));
-		return new Scenario(run, orders, results);
+		return scenario;
 	}
 
 	/** A finished scenario: the stream, the orders and their figures. */
 	private record Scenario(SteadyLoad.Run run, OrderStream orders, Results results) {
+
+		/**
+		 * When each read held by the faulty node (answered only after a timeout and a
+		 * retry) was sent, after the fault, in order: the last tells how long the node
+		 * still received requests.
+		 */
+		List<Long> heldSentAfterFaultMs() {
+			return this.run.outcomes()
+				.stream()
+				.filter((o) -> o.sentNanos() >= this.run.eventNanos() && o.latencyNanos() >= HELD.toNanos())
+				.map((o) -> TimeUnit.NANOSECONDS.toMillis(o.sentNanos() - this.run.eventNanos()))
+				.sorted()
+				.toList();
+		}
+
+		/** The last of {@link #heldSentAfterFaultMs()}, or -1 when none was held. */
+		long lastHeldSentAfterFaultMs() {
+			List<Long> held = heldSentAfterFaultMs();
+			return held.isEmpty() ? -1 : held.getLast();
+		}
 
 		private long slowest(boolean retried) {
 			return this.run.outcomes()

@@ -1,0 +1,79 @@
+-- A web node that holds requests and has answered none of them for a second leaves the
+-- rotation at once (its health forced DOWN; its own checks bring it back once it answers
+-- them), as long as another web node answered in that second. The requests it holds are not
+-- cut: each ends at its attempt's timeout and is retried on another node. Without this, a node that hangs
+-- (its kernel still accepts connections, nothing answers) gets requests until its third
+-- check has timed out, and the checks are patient on purpose: docs/design.md, "Gray
+-- failures: a time budget per attempt, nested".
+local BACKEND = "web"
+local EVERY_MS = 250
+local SILENT_MS = 1000
+-- One request without an answer for a second may just be slow; a hung node soon holds more.
+local MIN_HELD = 2
+
+local function now_ms()
+	local now = core.now()
+	return now.sec * 1000 + now.usec // 1000
+end
+
+local function answers(stats)
+	local count = 0
+	for _, field in ipairs({ "hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other" }) do
+		count = count + (tonumber(stats[field]) or 0)
+	end
+	return count
+end
+
+-- Per server slot, while it is UP: its answer count, when that last rose (unknown when first
+-- seen), and since when it has held requests without answering one.
+local nodes = {}
+
+local function round()
+	local now = now_ms()
+	local servers = core.backends[BACKEND].servers
+	local held = {}
+	for name, server in pairs(servers) do
+		local stats = server:get_stats()
+		if stats.bck == 1 or not tostring(stats.status):find("^UP") then
+			nodes[name] = nil
+		else
+			local count = answers(stats)
+			local node = nodes[name]
+			if node == nil or node.answers ~= count then
+				nodes[name] = { answers = count, answered = node and now }
+			elseif stats.scur == 0 then
+				node.quiet_since = nil
+			else
+				node.quiet_since = node.quiet_since or now
+				if stats.scur >= MIN_HELD and now - node.quiet_since >= SILENT_MS then
+					held[name] = stats.scur
+				end
+			end
+		end
+	end
+	for name, count in pairs(held) do
+		local answering = false
+		for other, node in pairs(nodes) do
+			answering = answering or (other ~= name and node.answered ~= nil and now - node.answered < SILENT_MS)
+		end
+		if answering then
+			core.Warning(string.format("%s/%s holds %d requests and answered none for %d ms: taken out of"
+				.. " rotation until its checks pass", BACKEND, name, count, now - nodes[name].quiet_since))
+			servers[name]:check_force_down()
+			nodes[name] = nil
+		end
+	end
+end
+
+core.register_task(function()
+	local said, said_at = nil, 0
+	while true do
+		local ok, failure = pcall(round)
+		-- A failure that repeats every round is said again every 10 s, not four times a second.
+		if not ok and (tostring(failure) ~= said or now_ms() - said_at >= 10000) then
+			said, said_at = tostring(failure), now_ms()
+			core.Warning("silent-nodes: " .. said)
+		end
+		core.msleep(EVERY_MS)
+	end
+end)
