@@ -1,10 +1,10 @@
 -- A web node that holds requests and has answered none of them for a second leaves the
 -- rotation at once (its health forced DOWN; its own checks bring it back once it answers
 -- them), as long as another web node answered in that second. The requests it holds are not
--- cut: each ends at its attempt's timeout and is retried on another node. Without this, a node that hangs
--- (its kernel still accepts connections, nothing answers) gets requests until its third
--- check has timed out, and the checks are patient on purpose: docs/design.md, "Gray
--- failures: a time budget per attempt, nested".
+-- cut: each ends at its attempt's timeout and is retried on another node. Without this, a
+-- node that hangs (its kernel still accepts connections, nothing answers) gets requests until
+-- its third check has timed out, and the checks are patient on purpose: docs/design.md,
+-- "Gray failures: a time budget per attempt, nested".
 local BACKEND = "web"
 local EVERY_MS = 250
 local SILENT_MS = 1000

@@ -28,6 +28,7 @@ import java.util.stream.Stream;
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.model.Container;
+import com.github.dockerjava.api.model.ContainerNetwork;
 import org.awaitility.core.ConditionTimeoutException;
 import org.testcontainers.DockerClientFactory;
 
@@ -318,9 +319,17 @@ final class ComposeStack implements AutoCloseable {
 
 	/** The container's address on a network, or "" when it has none (stopped). */
 	String ip(String container, String network) {
-		var networks = docker().inspectContainerCmd(container).exec().getNetworkSettings().getNetworks();
-		var endpoint = networks.get(networkName(network));
+		ContainerNetwork endpoint = endpoint(container, network);
 		return (endpoint != null && endpoint.getIpAddress() != null) ? endpoint.getIpAddress() : "";
+	}
+
+	/** The container's endpoint on a network, or null when it is not on it. */
+	private ContainerNetwork endpoint(String container, String network) {
+		return docker().inspectContainerCmd(container)
+			.exec()
+			.getNetworkSettings()
+			.getNetworks()
+			.get(networkName(network));
 	}
 
 	String inspectNetwork(String network, String format) {
@@ -465,11 +474,7 @@ final class ComposeStack implements AutoCloseable {
 	 * Returns its place there, which {@link #connect(Attachment)} gives back.
 	 */
 	Attachment disconnect(String container, String network) {
-		var endpoint = docker().inspectContainerCmd(container)
-			.exec()
-			.getNetworkSettings()
-			.getNetworks()
-			.get(networkName(network));
+		ContainerNetwork endpoint = endpoint(container, network);
 		if (endpoint == null) {
 			throw new IllegalStateException(container + " is not on " + network);
 		}

@@ -159,8 +159,8 @@ class GrayFailureIT {
 	@Test
 	@Order(1)
 	void theVipHolderCutOffFromTheWebNetwork() {
-		loadBalancerFault("vip-holder-cut-from-web", (container) -> stack.dropOutgoing(container, "web", true),
-				(container) -> stack.dropOutgoing(container, "web", false));
+		Dropping cut = new Dropping("web");
+		loadBalancerFault("vip-holder-cut-from-web", cut::apply, cut::heal);
 	}
 
 	/**
@@ -340,69 +340,68 @@ class GrayFailureIT {
 	@Test
 	@Order(7)
 	void aWebNodeHung() {
-		String victim = stack.containers("web").get(0);
-		Scenario scenario = scenario("web-node-hung", victim, () -> stack.pause(victim), () -> stack.unpause(victim));
-		scenario.writeAndAssert();
+		Scenario scenario = webNodeFault("web-node-hung", stack::pause, stack::unpause);
 		assertThat(scenario.lastHeldSentAfterFaultMs()).as("last read held by the hung node, sent after the hang (ms)")
 			.isLessThan(LEFT_OUT.toMillis());
-		rotation.waitUntilLoadBalancersSeeWebServersUp(2);
 	}
 
 	@Test
 	@Order(8)
 	void aWebNodeCutOffFromTheLoadBalancers() {
-		String victim = stack.containers("web").get(0);
-		scenario("web-node-cut-from-web", victim, () -> stack.dropOutgoing(victim, "web", true),
-				() -> stack.dropOutgoing(victim, "web", false))
-			.writeAndAssert();
-		rotation.waitUntilLoadBalancersSeeWebServersUp(2);
+		Dropping cut = new Dropping("web");
+		webNodeFault("web-node-cut-from-web", cut::apply, cut::heal);
 	}
 
 	@Test
 	@Order(9)
 	void aWebNodeDisconnectedFromTheLoadBalancers() {
-		String victim = stack.containers("web").get(0);
 		Disconnection cut = new Disconnection("web");
-		scenario("web-node-disconnected-from-web", victim, () -> cut.apply(victim), () -> cut.heal(victim))
-			.writeAndAssert();
-		rotation.waitUntilLoadBalancersSeeWebServersUp(2);
+		webNodeFault("web-node-disconnected-from-web", cut::apply, cut::heal);
 	}
 
 	@Test
 	@Order(10)
 	void aWebNodeCutOffFromTheAppTier() {
-		String victim = stack.containers("web").get(0);
-		scenario("web-node-cut-from-app", victim, () -> stack.dropOutgoing(victim, "app", true),
-				() -> stack.dropOutgoing(victim, "app", false))
-			.writeAndAssert();
-		rotation.waitUntilLoadBalancersSeeWebServersUp(2);
+		Dropping cut = new Dropping("app");
+		webNodeFault("web-node-cut-from-app", cut::apply, cut::heal);
 	}
 
 	@Test
 	@Order(11)
 	void anAppNodeHung() {
-		String victim = stack.containers("app").get(0);
-		scenario("app-node-hung", victim, () -> stack.pause(victim), () -> stack.unpause(victim)).writeAndAssert();
-		rotation.waitUntilTheWebTierRoutesTo(stack.inspect(victim, "{{.Config.Hostname}}"));
+		appNodeFault("app-node-hung", stack::pause, stack::unpause);
 	}
 
 	@Test
 	@Order(12)
 	void anAppNodeCutOffFromTheDatabase() {
-		String victim = stack.containers("app").get(0);
-		scenario("app-node-cut-from-data", victim, () -> stack.dropOutgoing(victim, "data", true),
-				() -> stack.dropOutgoing(victim, "data", false))
-			.writeAndAssert();
-		rotation.waitUntilTheWebTierRoutesTo(stack.inspect(victim, "{{.Config.Hostname}}"));
+		Dropping cut = new Dropping("data");
+		appNodeFault("app-node-cut-from-data", cut::apply, cut::heal);
 	}
 
 	@Test
 	@Order(13)
 	void anAppNodeDisconnectedFromTheDatabase() {
-		String victim = stack.containers("app").get(0);
 		Disconnection cut = new Disconnection("data");
-		scenario("app-node-disconnected-from-data", victim, () -> cut.apply(victim), () -> cut.heal(victim))
-			.writeAndAssert();
+		appNodeFault("app-node-disconnected-from-data", cut::apply, cut::heal);
+	}
+
+	/**
+	 * A fault on the first web node; after the heal, both load balancers have it UP
+	 * again.
+	 */
+	private Scenario webNodeFault(String name, Fault fault, Fault heal) {
+		String victim = stack.containers("web").get(0);
+		Scenario scenario = scenario(name, victim, () -> fault.apply(victim), () -> heal.apply(victim));
+		scenario.writeAndAssert();
+		rotation.waitUntilLoadBalancersSeeWebServersUp(2);
+		return scenario;
+	}
+
+	/** A fault on the first app node; after the heal, the web tier routes to it again. */
+	private void appNodeFault(String name, Fault fault, Fault heal) {
+		String victim = stack.containers("app").get(0);
+		scenario(name, victim, () -> fault.apply(victim), () -> heal.apply(victim)).writeAndAssert();
 		rotation.waitUntilTheWebTierRoutesTo(stack.inspect(victim, "{{.Config.Hostname}}"));
 	}
 
@@ -418,16 +417,16 @@ class GrayFailureIT {
 	@Order(14)
 	void theReplicaHung() {
 		databaseMemberFault("db-replica-hung", false, FAULT_FOR, Duration.ofMillis(2200), Duration.ofSeconds(5),
-				(container) -> stack.pause(container), (container) -> stack.unpause(container));
+				stack::pause, stack::unpause);
 	}
 
 	/** Replication runs on the members' own network: only the reads move. */
 	@Test
 	@Order(15)
 	void theReplicaCutOffFromTheAppTier() {
-		databaseMemberFault("db-replica-cut-from-data", false, FAULT_FOR, Duration.ZERO, Duration.ZERO,
-				(container) -> stack.dropOutgoing(container, "data", true),
-				(container) -> stack.dropOutgoing(container, "data", false));
+		Dropping cut = new Dropping("data");
+		databaseMemberFault("db-replica-cut-from-data", false, FAULT_FOR, Duration.ZERO, Duration.ZERO, cut::apply,
+				cut::heal);
 	}
 
 	@Test
@@ -462,8 +461,8 @@ class GrayFailureIT {
 	@Test
 	@Order(18)
 	void thePrimaryCutOffFromTheAppTierHandsOver() {
-		primaryCutOffHandsOver("db-primary-cut-from-data", (container) -> stack.dropOutgoing(container, "data", true),
-				(container) -> stack.dropOutgoing(container, "data", false));
+		Dropping cut = new Dropping("data");
+		primaryCutOffHandsOver("db-primary-cut-from-data", cut::apply, cut::heal);
 	}
 
 	/**
@@ -773,6 +772,22 @@ class GrayFailureIT {
 			assertThat(this.orders.slowestAtFirstAttempt()).as("slowest order (ms)").isLessThan(SLOWEST.toMillis());
 			assertThat(this.orders.slowestResent()).as("slowest order the client sent again (ms)")
 				.isLessThan(SLOWEST_RETRIED.plus(writesStall).toMillis());
+		}
+
+	}
+
+	/**
+	 * Every packet a container sends on one network dropped, and the heal, which lets
+	 * them through again.
+	 */
+	private record Dropping(String network) {
+
+		void apply(String container) {
+			stack.dropOutgoing(container, this.network, true);
+		}
+
+		void heal(String container) {
+			stack.dropOutgoing(container, this.network, false);
 		}
 
 	}
