@@ -1,15 +1,19 @@
--- A web node that holds requests and has answered none of them for a second leaves the
--- rotation at once (its health forced DOWN; its own checks bring it back once it answers
--- them), as long as another web node answered in that second. The requests it holds are not
--- cut: each ends at its attempt's timeout and is retried on another node. Without this, a
--- node that hangs (its kernel still accepts connections, nothing answers) gets requests until
--- its third check has timed out, and the checks are patient on purpose: docs/design.md,
--- "Gray failures: a time budget per attempt, nested".
+-- A web node that holds requests, has answered none of them for a second and does not answer
+-- its readiness either leaves the rotation at once (its health forced DOWN; its own checks
+-- bring it back once it answers them), as long as another web node answered in that second.
+-- The requests it holds are not cut: each ends at its attempt's timeout and is retried on
+-- another node. Without this, a node that hangs (its kernel still accepts connections,
+-- nothing answers) gets requests until its third check has timed out, and the checks are
+-- patient on purpose: docs/design.md, "Gray failures: a time budget per attempt, nested".
+-- A node whose requests all wait on the tier behind it still answers its readiness, and
+-- stays: it is slow, not hung.
 local BACKEND = "web"
 local EVERY_MS = 250
 local SILENT_MS = 1000
 -- One request without an answer for a second may just be slow; a hung node soon holds more.
 local MIN_HELD = 2
+-- The readiness probe's time to connect, and then to get the status line.
+local PROBE_S = 0.3
 
 local function now_ms()
 	local now = core.now()
@@ -22,6 +26,21 @@ local function answers(stats)
 		count = count + (tonumber(stats[field]) or 0)
 	end
 	return count
+end
+
+-- Whether the node answers its readiness (the checks' request) with a 200 in time.
+local function answers_readiness(server)
+	local socket = core.tcp()
+	socket:settimeout(PROBE_S)
+	local ready = false
+	local address = server:get_addr()
+	if address ~= nil and socket:connect(address) then
+		socket:send("GET /readyz HTTP/1.1\r\nHost: lb-health-check\r\nConnection: close\r\n\r\n")
+		local status = socket:receive("*l")
+		ready = status ~= nil and status:find("^HTTP/1%.[01] 200 ") ~= nil
+	end
+	socket:close()
+	return ready
 end
 
 -- Per server slot, while it is UP: its answer count, when that last rose (unknown when first
@@ -56,9 +75,14 @@ local function round()
 		for other, node in pairs(nodes) do
 			answering = answering or (other ~= name and node.answered ~= nil and now - node.answered < SILENT_MS)
 		end
-		if answering then
-			core.Warning(string.format("%s/%s holds %d requests and answered none for %d ms: taken out of"
-				.. " rotation until its checks pass", BACKEND, name, count, now - nodes[name].quiet_since))
+		if not answering then
+			-- The last node that answers stays, whatever it holds.
+		elseif answers_readiness(servers[name]) then
+			-- Alive, and waiting on something behind it: its silence starts again.
+			nodes[name].quiet_since = now_ms()
+		else
+			core.Warning(string.format("%s/%s holds %d requests, answered none for %d ms nor its readiness:"
+				.. " taken out of rotation until its checks pass", BACKEND, name, count, now - nodes[name].quiet_since))
 			servers[name]:check_force_down()
 			nodes[name] = nil
 		end
