@@ -5,14 +5,15 @@
 -- another node. Without this, a node that hangs (its kernel still accepts connections,
 -- nothing answers) gets requests until its third check has timed out, and the checks are
 -- patient on purpose: docs/design.md, "Gray failures: a time budget per attempt, nested".
--- A node whose requests all wait on the tier behind it still answers its readiness, and
--- stays: it is slow, not hung.
+-- A node whose requests all wait on the tier behind it, or that holds one slow request (an
+-- order waiting for a lock), still answers its readiness, and stays: it is slow, not hung.
+-- One held request is enough to ask: a hung node that holds one gets no other from
+-- leastconn until that one times out (2.2 s), and then it gets the next.
 local BACKEND = "web"
 local EVERY_MS = 250
 local SILENT_MS = 1000
--- One request without an answer for a second may just be slow; a hung node soon holds more.
-local MIN_HELD = 2
--- The readiness probe's time to connect, and then to get the status line.
+-- The readiness probe's time to connect and get the status line, both (the socket's deadlines
+-- are set once, when its timeout is).
 local PROBE_S = 0.3
 
 local function now_ms()
@@ -64,7 +65,7 @@ local function round()
 				node.quiet_since = nil
 			else
 				node.quiet_since = node.quiet_since or now
-				if stats.scur >= MIN_HELD and now - node.quiet_since >= SILENT_MS then
+				if now - node.quiet_since >= SILENT_MS then
 					held[name] = stats.scur
 				end
 			end

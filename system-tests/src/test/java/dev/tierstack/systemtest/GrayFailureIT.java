@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import dev.tierstack.db.testsupport.EnabledIfDockerAvailable;
 import org.junit.jupiter.api.BeforeAll;
@@ -350,16 +351,16 @@ class GrayFailureIT {
 	/**
 	 * The hung node's checks time out (2 s each, three in a row); it leaves the rotation
 	 * before that, as soon as it has held requests for a second without answering one. A
-	 * read it held waited for HAProxy's attempt time before another node answered it; a
-	 * read that was only slow (the other node, alone with the load, on a busy host) took
-	 * less and says nothing about where the hung node's requests went.
+	 * read or keyed order it held waited for HAProxy's attempt time before another node
+	 * answered it; one that was only slow (the other node, alone with the load, on a busy
+	 * host) took less and says nothing about where the hung node's requests went.
 	 */
 	@Test
 	@Order(7)
 	void aWebNodeHung() {
 		Scenario scenario = webNodeFault("web-node-hung", stack::pause, stack::unpause);
-		assertThat(scenario.lastHeldSentAfterFaultMs(LB_ATTEMPT))
-			.as("last read held for HAProxy's attempt time (by the hung node), sent after the hang (ms)")
+		assertThat(Math.max(lastSent(scenario.heldReads(LB_ATTEMPT)), lastSent(scenario.heldOrders(LB_ATTEMPT))))
+			.as("last read or keyed order held for HAProxy's attempt time (by the hung node), sent after the hang (ms)")
 			.isLessThan(LEFT_OUT.toMillis());
 	}
 
@@ -722,20 +723,31 @@ class GrayFailureIT {
 			orders.stopAndJoin();
 		}
 		Scenario scenario = new Scenario(run, orders, Results.of(name, run, FailoverIT.RATE));
-		List<long[]> held = scenario.held(HELD);
+		List<List<Long>> held = scenario.heldReads(HELD);
+		List<List<Long>> heldOrders = scenario.heldOrders(HELD);
 		orders.check(scenario.results(), new DatabaseCluster(stack), http)
 			.put("victim", stack.name(victim))
 			.put("faultMs", TimeUnit.NANOSECONDS.toMillis(healedAt[0] - run.eventNanos()))
 			.put("readsHeld", held.size())
-			.put("lastHeldReadSentAfterFaultMs", scenario.lastHeldSentAfterFaultMs(HELD))
-			.put("lastReadHeldForAnAttemptSentAfterFaultMs", scenario.lastHeldSentAfterFaultMs(LB_ATTEMPT))
-			.put("heldReadsSentAfterFaultAndTookMs", held);
+			.put("lastHeldReadSentAfterFaultMs", lastSent(held))
+			.put("lastReadHeldForAnAttemptSentAfterFaultMs", lastSent(scenario.heldReads(LB_ATTEMPT)))
+			.put("heldReadsSentAfterFaultAndTookMs", held)
+			.put("heldOrdersSentAfterFaultAndTookMs", heldOrders);
 		Map<String, List<String>> events = FailoverIT.loadBalancerEvents(stack, since);
 		scenario.results()
 			.put("webNodesTakenOutAsSilent",
 					events.values().stream().flatMap(List::stream).filter((line) -> line.contains(TAKEN_OUT)).count())
 			.put("loadBalancerEvents", events);
 		return scenario;
+	}
+
+	/**
+	 * When the last of the held requests (held by the faulty node, answered only after a
+	 * timeout and a retry) was sent after the fault, or -1 when none was held: it tells
+	 * how long the node still received requests.
+	 */
+	private static long lastSent(List<List<Long>> held) {
+		return held.isEmpty() ? -1 : held.getLast().getFirst();
 	}
 
 	/** A finished scenario: the stream, the orders and their figures. */
@@ -746,24 +758,30 @@ class GrayFailureIT {
 		 * was sent after the fault and how long it took (ms), in the order they were
 		 * sent.
 		 */
-		List<long[]> held(Duration atLeast) {
-			return this.run.outcomes()
-				.stream()
-				.filter((o) -> o.sentNanos() >= this.run.eventNanos() && o.latencyNanos() >= atLeast.toNanos())
-				.map((o) -> new long[] { TimeUnit.NANOSECONDS.toMillis(o.sentNanos() - this.run.eventNanos()),
-						TimeUnit.NANOSECONDS.toMillis(o.latencyNanos()) })
-				.sorted(Comparator.comparingLong((read) -> read[0]))
-				.toList();
+		List<List<Long>> heldReads(Duration atLeast) {
+			return held(this.run.outcomes().stream().map((o) -> new long[] { o.sentNanos(), o.doneNanos() }), atLeast);
 		}
 
 		/**
-		 * When the last read that took at least {@code atLeast} (held by the faulty node,
-		 * answered only after a timeout and a retry) was sent after the fault, or -1 when
-		 * none took so long: it tells how long the node still received requests.
+		 * Each keyed order's acknowledged attempt sent after the fault that took at least
+		 * {@code atLeast}, as {@link #heldReads}.
 		 */
-		long lastHeldSentAfterFaultMs(Duration atLeast) {
-			List<long[]> held = held(atLeast);
-			return held.isEmpty() ? -1 : held.getLast()[0];
+		List<List<Long>> heldOrders(Duration atLeast) {
+			List<OrderStream.Ack> acks;
+			synchronized (this.orders.acks) {
+				acks = List.copyOf(this.orders.acks);
+			}
+			return held(acks.stream().map((ack) -> new long[] { ack.sentNanos(), ack.doneNanos() }), atLeast);
+		}
+
+		private List<List<Long>> held(Stream<long[]> sentAndDoneNanos, Duration atLeast) {
+			long fault = this.run.eventNanos();
+			return sentAndDoneNanos
+				.filter((request) -> request[0] >= fault && request[1] - request[0] >= atLeast.toNanos())
+				.sorted(Comparator.comparingLong((request) -> request[0]))
+				.map((request) -> List.of(TimeUnit.NANOSECONDS.toMillis(request[0] - fault),
+						TimeUnit.NANOSECONDS.toMillis(request[1] - request[0])))
+				.toList();
 		}
 
 		private long slowest(boolean retried) {
