@@ -359,7 +359,7 @@ class GrayFailureIT {
 	@Order(7)
 	void aWebNodeHung() {
 		Scenario scenario = webNodeFault("web-node-hung", stack::pause, stack::unpause);
-		assertThat(Math.max(lastSent(scenario.heldReads(LB_ATTEMPT)), lastSent(scenario.heldOrders(LB_ATTEMPT))))
+		assertThat(scenario.lastHeldForAnAttemptSentAfterFaultMs())
 			.as("last read or keyed order held for HAProxy's attempt time (by the hung node), sent after the hang (ms)")
 			.isLessThan(LEFT_OUT.toMillis());
 	}
@@ -730,7 +730,7 @@ class GrayFailureIT {
 			.put("faultMs", TimeUnit.NANOSECONDS.toMillis(healedAt[0] - run.eventNanos()))
 			.put("readsHeld", held.size())
 			.put("lastHeldReadSentAfterFaultMs", lastSent(held))
-			.put("lastReadHeldForAnAttemptSentAfterFaultMs", lastSent(scenario.heldReads(LB_ATTEMPT)))
+			.put("lastHeldForAnAttemptSentAfterFaultMs", scenario.lastHeldForAnAttemptSentAfterFaultMs())
 			.put("heldReadsSentAfterFaultAndTookMs", held)
 			.put("heldOrdersSentAfterFaultAndTookMs", heldOrders);
 		Map<String, List<String>> events = FailoverIT.loadBalancerEvents(stack, since);
@@ -767,11 +767,18 @@ class GrayFailureIT {
 		 * {@code atLeast}, as {@link #heldReads}.
 		 */
 		List<List<Long>> heldOrders(Duration atLeast) {
-			List<OrderStream.Ack> acks;
-			synchronized (this.orders.acks) {
-				acks = List.copyOf(this.orders.acks);
-			}
-			return held(acks.stream().map((ack) -> new long[] { ack.sentNanos(), ack.doneNanos() }), atLeast);
+			return held(this.orders.acksSentBetween(this.run.eventNanos(), Long.MAX_VALUE)
+				.stream()
+				.map((ack) -> new long[] { ack.sentNanos(), ack.doneNanos() }), atLeast);
+		}
+
+		/**
+		 * When the last read or keyed order held for HAProxy's attempt time (the only
+		 * ones a hung web node can have held) was sent after the fault, or -1 when none
+		 * was.
+		 */
+		long lastHeldForAnAttemptSentAfterFaultMs() {
+			return Math.max(lastSent(heldReads(LB_ATTEMPT)), lastSent(heldOrders(LB_ATTEMPT)));
 		}
 
 		private List<List<Long>> held(Stream<long[]> sentAndDoneNanos, Duration atLeast) {

@@ -213,7 +213,8 @@ final class OrderStream implements Runnable {
 		return acksSentBetween(fromNanos, toNanos).size();
 	}
 
-	private List<Ack> acksSentBetween(long fromNanos, long toNanos) {
+	/** The acknowledged attempts sent from {@code fromNanos} until {@code toNanos}. */
+	List<Ack> acksSentBetween(long fromNanos, long toNanos) {
 		synchronized (this.acks) {
 			return this.acks.stream()
 				.filter((ack) -> ack.sentNanos() >= fromNanos && ack.sentNanos() < toNanos)
