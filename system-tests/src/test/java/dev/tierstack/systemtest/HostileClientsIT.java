@@ -347,11 +347,13 @@ class HostileClientsIT {
 		List<Integer> closedAt = new ArrayList<>();
 		int otherClient;
 		boolean earliestStillOpen;
+		long openedInMs;
+		long checkedInMs;
+		int heldMeanwhile;
 		// This JVM's connections from the scenarios before count against this address too
 		// (the burst's, up to 50, which the load balancer keeps alive for 5 s): closed
 		// first, with the client that holds them; then the load balancers must count none
-		// of this address (in one run 19 more closed one by one while the connections
-		// below were opened, and let every other one past the limit in).
+		// of this address.
 		http.close();
 		http = Http.client();
 		List<Integer> heldBefore = new ArrayList<>();
@@ -364,6 +366,9 @@ class HostileClientsIT {
 			.version(HttpClient.Version.HTTP_1_1)
 			.localAddress(otherAddress)
 			.build()) {
+			// Once more just before, recorded with the polls.
+			connectionsOfThisAddress(heldBefore);
+			long start = System.nanoTime();
 			for (int i = 0; i < limit + CONNECTIONS_PAST_THE_LIMIT; i++) {
 				Socket socket = new Socket();
 				sockets.add(socket);
@@ -376,6 +381,7 @@ class HostileClientsIT {
 					// closed).
 				}
 			}
+			openedInMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 			// All within the 5 s a silent connection may stay open.
 			ComposeStack.sleep(Duration.ofMillis(300));
 			for (int i = 0; i < sockets.size(); i++) {
@@ -383,8 +389,11 @@ class HostileClientsIT {
 					closedAt.add(i);
 				}
 			}
+			checkedInMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
 			otherClient = Http.get(other, stack.vipUrl(), "/api/books?size=1").statusCode();
 			earliestStillOpen = !closedByPeer(sockets.get(0));
+			// Last, as it takes a few hundred milliseconds.
+			heldMeanwhile = connectionsOfThisAddress(new ArrayList<>());
 		}
 		finally {
 			stack.removeSecondHostAddress();
@@ -397,18 +406,26 @@ class HostileClientsIT {
 			.put("limit", limit)
 			.put("opened", sockets.size())
 			.put("closedAtOnce", closedAt.size())
-			.put("firstClosed", closedAt.isEmpty() ? -1 : closedAt.get(0))
+			.put("closedAt", closedAt)
+			.put("openedInMs", openedInMs)
+			.put("checkedInMs", checkedInMs)
+			.put("heldByTheLoadBalancersMeanwhile", heldMeanwhile)
 			.put("otherClientMeanwhile", otherClient)
 			.put("earliestStillOpenMeanwhile", earliestStillOpen)
 			.put("thisClientAfter", servedAfter)
 			.put("heldBeforeByPoll", heldBefore)
 			.write();
-		// This JVM's client is a new one, but a connection of the old one may still count
-		// (and close meanwhile): a few below the limit may be refused too, never one
-		// further back.
+		// HAProxy counts a connection on the thread it hands it to, the two taking turns,
+		// and one thread may be a few connections behind the other: then the ones past
+		// the limit in its count are not the last ones opened here (every other one
+		// refused from the 981st on in one run, the 997th in another, with none of this
+		// address counted just before). So the count is checked, not where the refused
+		// ones fall: as many refused as were opened past the limit (or a few more),
+		// never more than the limit counted, and the earliest connection kept.
 		assertThat(closedAt).as("connections closed at once")
-			.hasSizeBetween(CONNECTIONS_PAST_THE_LIMIT, CONNECTIONS_PAST_THE_LIMIT + POOLED_CONNECTIONS)
-			.allSatisfy((index) -> assertThat(index).isGreaterThanOrEqualTo(limit - POOLED_CONNECTIONS));
+			.hasSizeBetween(CONNECTIONS_PAST_THE_LIMIT, CONNECTIONS_PAST_THE_LIMIT + POOLED_CONNECTIONS);
+		assertThat(heldMeanwhile).as("connections the load balancers counted for this address meanwhile")
+			.isLessThanOrEqualTo(limit);
 		assertThat(earliestStillOpen).as("this address's first connection, still held after the other was served")
 			.isTrue();
 		assertThat(otherClient).as("another address, served meanwhile").isEqualTo(200);
