@@ -65,7 +65,8 @@ public class AppTierInstances {
 	FewestInFlightLoadBalancer fewestInFlightLoadBalancer(ServiceInstanceListSupplier readyInstances,
 			AppTierProperties properties, ObjectProvider<MeterRegistry> meters) {
 		FewestInFlightLoadBalancer balancer = new FewestInFlightLoadBalancer(readyInstances,
-				new SlowStart(properties.slowStart()), properties.failedInstancePause());
+				new SlowStart(properties.slowStart()), properties.failedInstancePause(),
+				properties.failedInstanceMaxPause());
 		meters.ifAvailable(balancer::bindTo);
 		return balancer;
 	}
