@@ -65,8 +65,7 @@ public class AppTierInstances {
 	FewestInFlightLoadBalancer fewestInFlightLoadBalancer(ServiceInstanceListSupplier readyInstances,
 			AppTierProperties properties, ObjectProvider<MeterRegistry> meters) {
 		FewestInFlightLoadBalancer balancer = new FewestInFlightLoadBalancer(readyInstances,
-				new SlowStart(properties.slowStart()), properties.failedInstancePause(),
-				properties.failedInstanceMaxPause());
+				new SlowStart(properties.slowStart()), properties.failedInstancePause());
 		meters.ifAvailable(balancer::bindTo);
 		return balancer;
 	}

@@ -45,9 +45,6 @@ import org.springframework.util.unit.DataSize;
  * @param maxConnections pooled connections to all app instances together
  * @param failedInstancePause how long an instance that refused a connection or let an
  * attempt time out is left out
- * @param failedInstanceMaxPause the longest a pause grows to: an instance that fails
- * again as soon as it is back, while another has not failed lately, is left out twice as
- * long as the time before, up to this
  * @param slowStart how long an instance that has just joined the healthy list takes to
  * get its full share of requests (see {@link SlowStart}); zero: at once
  * @param maxRequestBody the largest body the {@code /api} route accepts
@@ -55,8 +52,7 @@ import org.springframework.util.unit.DataSize;
 @ConfigurationProperties("tierstack.app-tier")
 public record AppTierProperties(List<URI> urls, String dnsName, int port, Duration dnsRefresh, boolean healthChecks,
 		Duration connectTimeout, Duration readTimeout, Duration requestTimeout, Duration attemptTimeout,
-		int maxConnections, Duration failedInstancePause, Duration failedInstanceMaxPause, Duration slowStart,
-		DataSize maxRequestBody) {
+		int maxConnections, Duration failedInstancePause, Duration slowStart, DataSize maxRequestBody) {
 
 	/** The service id the load balancer knows the app tier by. */
 	public static final String SERVICE_ID = "app-tier";

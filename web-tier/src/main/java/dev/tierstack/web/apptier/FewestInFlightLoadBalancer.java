@@ -34,14 +34,12 @@ import org.springframework.cloud.loadbalancer.core.ServiceInstanceListSupplier;
 /**
  * Chooses the app instance for each attempt at a request: of the ready instances, less
  * those this request already tried and those that refused a connection or let an attempt
- * time out a moment ago (outlier ejection, until the health checks have caught up: an
- * instance that fails again as soon as it is back, while another serves, is left out
- * twice as long each time, up to a maximum), eased by {@link SlowStart}, the one with the
- * fewest requests in flight from this web node; instances level with each other take
- * turns. With every node answering quickly that is round robin; a slow node gets fewer
- * new requests until it catches up (HAProxy's {@code leastconn}, one tier down). As a
- * {@link LoadBalancerLifecycle} it sees every request start and end, whichever client
- * (the {@code /api} route, the pages) sent it.
+ * time out a moment ago (outlier ejection, until the health checks have caught up), eased
+ * by {@link SlowStart}, the one with the fewest requests in flight from this web node;
+ * instances level with each other take turns. With every node answering quickly that is
+ * round robin; a slow node gets fewer new requests until it catches up (HAProxy's
+ * {@code leastconn}, one tier down). As a {@link LoadBalancerLifecycle} it sees every
+ * request start and end, whichever client (the {@code /api} route, the pages) sent it.
  *
  * <p>
  * As a {@link MeterBinder} it shows this web node's view of the app tier: for each app
@@ -64,13 +62,11 @@ public class FewestInFlightLoadBalancer implements ReactorServiceInstanceLoadBal
 
 	private final long pauseNanos;
 
-	private final long maxPauseNanos;
-
 	private final LongSupplier nanoClock;
 
 	private final Map<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
 
-	private final Map<String, Pause> pauses = new ConcurrentHashMap<>();
+	private final Map<String, Long> pausedUntil = new ConcurrentHashMap<>();
 
 	private final AtomicInteger turn = new AtomicInteger();
 
@@ -80,17 +76,15 @@ public class FewestInFlightLoadBalancer implements ReactorServiceInstanceLoadBal
 
 	private volatile @Nullable MeterRegistry meters;
 
-	FewestInFlightLoadBalancer(ServiceInstanceListSupplier instances, SlowStart slowStart, Duration failedPause,
-			Duration maxFailedPause) {
-		this(instances, slowStart, failedPause, maxFailedPause, System::nanoTime);
+	FewestInFlightLoadBalancer(ServiceInstanceListSupplier instances, SlowStart slowStart, Duration failedPause) {
+		this(instances, slowStart, failedPause, System::nanoTime);
 	}
 
 	FewestInFlightLoadBalancer(ServiceInstanceListSupplier instances, SlowStart slowStart, Duration failedPause,
-			Duration maxFailedPause, LongSupplier nanoClock) {
+			LongSupplier nanoClock) {
 		this.instances = instances;
 		this.slowStart = slowStart;
 		this.pauseNanos = failedPause.toNanos();
-		this.maxPauseNanos = Math.max(this.pauseNanos, maxFailedPause.toNanos());
 		this.nanoClock = nanoClock;
 	}
 
@@ -155,10 +149,8 @@ public class FewestInFlightLoadBalancer implements ReactorServiceInstanceLoadBal
 		all.forEach(this::show);
 		List<ServiceInstance> untried = all.stream().filter((instance) -> !tried.contains(key(instance))).toList();
 		long now = this.nanoClock.getAsLong();
-		this.pauses.values().removeIf((pause) -> !pause.isRecent(now));
-		List<ServiceInstance> candidates = untried.stream()
-			.filter((instance) -> !isPaused(key(instance), now))
-			.toList();
+		this.pausedUntil.values().removeIf((until) -> until - now < 0);
+		List<ServiceInstance> candidates = untried.stream().filter((instance) -> !isPaused(instance)).toList();
 		// Trying a node that may be back beats refusing the request; a retry is never
 		// held back by slow start (it is already moving away from a failed instance).
 		candidates = candidates.isEmpty() ? untried : tried.isEmpty() ? this.slowStart.ease(candidates) : candidates;
@@ -201,17 +193,13 @@ public class FewestInFlightLoadBalancer implements ReactorServiceInstanceLoadBal
 	 * @return whether it is ready
 	 */
 	boolean isReady(String key) {
-		return !isPaused(key, this.nanoClock.getAsLong())
-				&& this.lastListed.stream().anyMatch((instance) -> key(instance).equals(key));
+		Long until = this.pausedUntil.get(key);
+		boolean paused = until != null && until - this.nanoClock.getAsLong() > 0;
+		return !paused && this.lastListed.stream().anyMatch((instance) -> key(instance).equals(key));
 	}
 
 	private boolean isPaused(ServiceInstance instance) {
-		return isPaused(key(instance), this.nanoClock.getAsLong());
-	}
-
-	private boolean isPaused(String key, long now) {
-		Pause pause = this.pauses.get(key);
-		return pause != null && pause.isOn(now);
+		return this.pausedUntil.containsKey(key(instance));
 	}
 
 	private @Nullable ServiceInstance fewestInFlight(List<ServiceInstance> candidates) {
@@ -260,52 +248,8 @@ public class FewestInFlightLoadBalancer implements ReactorServiceInstanceLoadBal
 			count.decrementAndGet();
 		}
 		if (isConnectionFailure(completion.getThrowable()) || isTimeout(completion.getThrowable())) {
-			long now = this.nanoClock.getAsLong();
-			boolean anotherServes = this.lastListed.stream()
-				.map(FewestInFlightLoadBalancer::key)
-				.anyMatch((other) -> !other.equals(key) && !failedLately(other, now));
-			this.pauses.compute(key, (instance, last) -> nextPause(last, now, anotherServes));
+			this.pausedUntil.put(key, this.nanoClock.getAsLong() + this.pauseNanos);
 		}
-	}
-
-	// Whether the instance failed in its pause or within that pause's length after it.
-	private boolean failedLately(String key, long now) {
-		Pause pause = this.pauses.get(key);
-		return pause != null && pause.isRecent(now);
-	}
-
-	// A failure during a pause (a request sent before it, or sent anyway because every
-	// instance was left out) starts the same length again from now. One within that
-	// length after the pause ended (the instance failed again as soon as it was back)
-	// doubles it, up to the maximum, while another instance serves (has not failed
-	// lately): when every instance fails, the fault is most likely behind them all (the
-	// database) or in front (this web node's link), and says nothing about this one,
-	// whose
-	// pause keeps its length. Later than that, it starts from the shortest pause again.
-	private Pause nextPause(@Nullable Pause last, long now, boolean anotherServes) {
-		if (last == null || !last.isRecent(now)) {
-			return new Pause(now + this.pauseNanos, this.pauseNanos);
-		}
-		long length = (!last.isOn(now) && anotherServes) ? Math.min(2 * last.length(), this.maxPauseNanos)
-				: last.length();
-		long until = now + length;
-		return new Pause((until - last.until() > 0) ? until : last.until(), length);
-	}
-
-	/**
-	 * An instance's latest pause: when it ends (nanoTime) and how long it is; recent
-	 * until as long again after its end.
-	 */
-	private record Pause(long until, long length) {
-
-		boolean isOn(long now) {
-			return this.until - now > 0;
-		}
-
-		boolean isRecent(long now) {
-			return now - this.until < this.length;
-		}
-
 	}
 
 }

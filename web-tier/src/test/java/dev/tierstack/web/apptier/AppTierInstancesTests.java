@@ -55,7 +55,7 @@ class AppTierInstancesTests {
 	void fixedUrlsBecomeOneInstanceEachWithTheSchemesDefaultPort() {
 		AppTierProperties properties = new AppTierProperties(
 				List.of(URI.create("http://app1:8081"), URI.create("http://app2"), URI.create("https://app3")), null,
-				8081, null, false, null, null, null, null, 0, null, null, null, null);
+				8081, null, false, null, null, null, null, 0, null, null, null);
 		assertThat(AppTierInstances.fixed(properties))
 			.extracting(ServiceInstance::getHost, ServiceInstance::getPort, ServiceInstance::isSecure)
 			.containsExactly(tuple("app1", 8081, false), tuple("app2", 80, false), tuple("app3", 443, true));
@@ -186,7 +186,7 @@ class AppTierInstancesTests {
 	}
 
 	private static AppTierProperties properties(List<URI> urls, Duration refresh) {
-		return new AppTierProperties(urls, null, 0, refresh, true, null, null, PROBE_TIMEOUT, null, 0, null, null, null,
+		return new AppTierProperties(urls, null, 0, refresh, true, null, null, PROBE_TIMEOUT, null, 0, null, null,
 				null);
 	}
 

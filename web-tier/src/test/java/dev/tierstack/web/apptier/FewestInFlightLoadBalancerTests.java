@@ -36,8 +36,6 @@ class FewestInFlightLoadBalancerTests {
 
 	private static final Duration PAUSE = Duration.ofSeconds(5);
 
-	private static final Duration MAX_PAUSE = Duration.ofSeconds(30);
-
 	private final ServiceInstance a = instance("10.0.3.2");
 
 	private final ServiceInstance b = instance("10.0.3.3");
@@ -50,7 +48,7 @@ class FewestInFlightLoadBalancerTests {
 
 	private final FewestInFlightLoadBalancer balancer = new FewestInFlightLoadBalancer(
 			ServiceInstanceListSuppliers.from(AppTierProperties.SERVICE_ID), new SlowStart(Duration.ZERO), PAUSE,
-			MAX_PAUSE, this.now::get);
+			this.now::get);
 
 	@Test
 	void instancesLevelWithEachOtherTakeTurns() {
@@ -92,7 +90,7 @@ class FewestInFlightLoadBalancerTests {
 	void theInstancesTriedAreThoseTheRetryingClientBound() {
 		FewestInFlightLoadBalancer overAll = new FewestInFlightLoadBalancer(
 				ServiceInstanceListSuppliers.from(AppTierProperties.SERVICE_ID, this.a, this.b, this.c),
-				new SlowStart(Duration.ZERO), PAUSE, MAX_PAUSE, this.now::get);
+				new SlowStart(Duration.ZERO), PAUSE, this.now::get);
 		Set<String> tried = new HashSet<>();
 		List<ServiceInstance> chosen = ScopedValue.where(FewestInFlightLoadBalancer.TRIED, tried)
 			.call(() -> List.of(choose(overAll), choose(overAll), choose(overAll)));
@@ -105,12 +103,12 @@ class FewestInFlightLoadBalancerTests {
 	void anAttemptIsTheRequestsLastChanceWhenNoOtherInstanceIsLeftToRetryOn() {
 		FewestInFlightLoadBalancer overTwo = new FewestInFlightLoadBalancer(
 				ServiceInstanceListSuppliers.from(AppTierProperties.SERVICE_ID, this.a, this.b),
-				new SlowStart(Duration.ZERO), PAUSE, MAX_PAUSE, this.now::get);
+				new SlowStart(Duration.ZERO), PAUSE, this.now::get);
 		assertThat(isLastChance(overTwo, 1)).as("the other instance is left").isFalse();
 		assertThat(isLastChance(overTwo, 2)).as("both tried").isTrue();
 		FewestInFlightLoadBalancer overOne = new FewestInFlightLoadBalancer(
 				ServiceInstanceListSuppliers.from(AppTierProperties.SERVICE_ID, this.a), new SlowStart(Duration.ZERO),
-				PAUSE, MAX_PAUSE, this.now::get);
+				PAUSE, this.now::get);
 		assertThat(isLastChance(overOne, 1)).as("no other instance").isTrue();
 		overTwo.onStartRequest(new DefaultRequest<>(), new DefaultResponse(this.b));
 		overTwo.onComplete(new CompletionContext<>(Status.FAILED, new SocketTimeoutException("Read timed out"),
@@ -160,80 +158,10 @@ class FewestInFlightLoadBalancerTests {
 	}
 
 	@Test
-	void anInstanceThatFailsAgainAsSoonAsItIsBackIsLeftOutTwiceAsLongUpToTheMaximum() {
-		List<Long> pauses = new ArrayList<>();
-		for (int i = 0; i < 5; i++) {
-			started(this.a);
-			finished(this.a, new SocketTimeoutException("Read timed out"));
-			pauses.add(leftOutForSeconds(this.a));
-		}
-		assertThat(pauses).containsExactly(5L, 10L, 20L, 30L, 30L);
-	}
-
-	@Test
-	void failuresWhileLeftOutCountAsOne() {
-		choose(new HashSet<>());
-		for (int i = 0; i < 3; i++) {
-			started(this.a);
-		}
-		for (int i = 0; i < 3; i++) {
-			finished(this.a, new SocketTimeoutException("Read timed out"));
-		}
-		assertThat(leftOutForSeconds(this.a)).isEqualTo(5);
-		started(this.a);
-		finished(this.a, new SocketTimeoutException("Read timed out"));
-		assertThat(leftOutForSeconds(this.a)).as("the next failure once it is back").isEqualTo(10);
-	}
-
-	@Test
-	void aFailureWhileEveryOtherInstanceFailedLatelyIsNotDoubled() {
-		choose(new HashSet<>());
-		for (ServiceInstance instance : this.all) {
-			started(instance);
-			finished(instance, new SocketTimeoutException("Read timed out"));
-			this.now.addAndGet(Duration.ofSeconds(1).toNanos());
-		}
-		// At 7.5 s no instance is left out, but b and c failed within their pauses'
-		// length after them.
-		this.now.set(Duration.ofMillis(7500).toNanos());
-		started(this.a);
-		finished(this.a, new SocketTimeoutException("Read timed out"));
-		assertThat(leftOutForSeconds(this.a)).isEqualTo(5);
-	}
-
-	@Test
-	void aFailureLongAfterTheLastPauseStartsItsPausesOver() {
-		choose(new HashSet<>());
-		started(this.a);
-		finished(this.a, new ConnectException("refused"));
-		started(this.a);
-		finished(this.a, new ConnectException("refused"));
-		assertThat(leftOutForSeconds(this.a)).isEqualTo(5);
-		started(this.a);
-		finished(this.a, new ConnectException("refused"));
-		assertThat(leftOutForSeconds(this.a)).as("failed again as soon as it was back").isEqualTo(10);
-		this.now.addAndGet(Duration.ofSeconds(10).toNanos());
-		started(this.a);
-		finished(this.a, new ConnectException("refused"));
-		assertThat(leftOutForSeconds(this.a)).as("10 s after its pause").isEqualTo(5);
-	}
-
-	// Whole seconds until a request could go to the instance again, from now; the clock
-	// is then at the end of its pause.
-	private long leftOutForSeconds(ServiceInstance instance) {
-		choose(new HashSet<>());
-		long start = this.now.get();
-		while (!this.balancer.isReady(FewestInFlightLoadBalancer.key(instance))) {
-			this.now.addAndGet(Duration.ofMillis(100).toNanos());
-		}
-		return Duration.ofNanos(this.now.get() - start).toSeconds();
-	}
-
-	@Test
 	void aRetryIsNeverHeldBackBySlowStart() {
 		FewestInFlightLoadBalancer eased = new FewestInFlightLoadBalancer(
 				ServiceInstanceListSuppliers.from(AppTierProperties.SERVICE_ID),
-				new SlowStart(Duration.ofMinutes(1), this.now::get, () -> 0.99), PAUSE, MAX_PAUSE, this.now::get);
+				new SlowStart(Duration.ofMinutes(1), this.now::get, () -> 0.99), PAUSE, this.now::get);
 		eased.choose(List.of(this.a), new HashSet<>());
 		for (int i = 0; i < 10; i++) {
 			assertThat(eased.choose(List.of(this.a, this.b), new HashSet<>()).getServer()).isEqualTo(this.a);

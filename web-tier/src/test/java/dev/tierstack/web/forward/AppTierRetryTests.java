@@ -24,7 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class AppTierRetryTests {
 
 	private final AppTierProperties properties = new AppTierProperties(List.of(), null, 0, null, false, null, null,
-			Duration.ofSeconds(10), Duration.ofSeconds(1), 0, null, null, null, null);
+			Duration.ofSeconds(10), Duration.ofSeconds(1), 0, null, null, null);
 
 	private final ClientHttpResponse answer = new MockClientHttpResponse(new byte[0], HttpStatus.OK);
 
