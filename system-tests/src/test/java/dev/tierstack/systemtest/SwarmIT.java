@@ -14,6 +14,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.LongFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 import dev.tierstack.db.testsupport.EnabledIfDockerAvailable;
 import org.junit.jupiter.api.AfterAll;
@@ -172,9 +173,10 @@ class SwarmIT {
 	 * What the load balancers did since {@code since}: VIP moves, their watchers, web
 	 * nodes in and out of rotation, their request log counted by server, status and
 	 * termination state, and the requests that took a second or more with their timers
-	 * (where the time went: queued, connecting, waiting for the web node).
+	 * (where the time went: queued, connecting, waiting for the web node). Returns the
+	 * counts and the first ten slow requests.
 	 */
-	private static void printLoadBalancerLog(String what, Instant since) {
+	private static String printLoadBalancerLog(String what, Instant since) {
 		List<String> requests = swarm.logLines("lb", since, REQUEST_LINE, Integer.MAX_VALUE);
 		Map<String, Integer> counted = new TreeMap<>();
 		List<String> slow = new ArrayList<>();
@@ -195,7 +197,11 @@ class SwarmIT {
 				+ " (the first 80; timers TR/Tw/Tc/Tr/Ta in ms, then status, bytes, termination state, "
 				+ "connections act/fe/be/srv/retries, queues srv/backend):\n"
 				+ String.join("\n", slow.subList(0, Math.min(80, slow.size()))));
+		return "requests by server, status and termination state " + counted + "; " + slow.size()
+				+ " took 1 s or more, the first 10:\n" + String.join("\n", slow.subList(0, Math.min(10, slow.size())));
 	}
+
+	private static final Pattern LOAD_BALANCER_MOVES = Pattern.compile("Entering|lb-watch|Script");
 
 	private static final Pattern DATABASE_EVENTS = Pattern.compile(
 			"member-watch|switchover|promot|demot|acquired session lock|following a (new|different) leader|FATAL|PANIC");
@@ -205,13 +211,16 @@ class SwarmIT {
 	/**
 	 * When reads failed in a scenario: what the load balancers did
 	 * ({@link #printLoadBalancerLog}), the tasks, the database members' role changes and
-	 * the JVMs' warnings, all since {@code since}.
+	 * the JVMs' warnings, all since {@code since}. Returns the load balancers' state
+	 * changes and their watchers' verdicts, for the failed assertion's own message (which
+	 * is all that the summary of a failed build shows).
 	 */
-	private static void explainFailures(String what, Instant since, SteadyLoad.Run run) {
+	private static String explainFailures(String what, Instant since, SteadyLoad.Run run) {
 		if (run.failures().isEmpty()) {
-			return;
+			return "";
 		}
-		printLoadBalancerLog(what, since);
+		List<String> moves = swarm.logLines("lb", since, LOAD_BALANCER_MOVES, 30);
+		String requests = printLoadBalancerLog(what, since);
 		ComposeStack.log("tasks after " + what + ":\n" + swarm.swarm(Duration.ofMinutes(1), "status").out());
 		for (String service : List.of("db1", "db2")) {
 			ComposeStack.log(service + " during " + what + ":\n"
@@ -221,6 +230,13 @@ class SwarmIT {
 			ComposeStack.log(service + " warnings during " + what + ":\n"
 					+ String.join("\n", swarm.logLines(service, since, JVM_WARNINGS, 60)));
 		}
+		return "\nanswered by load balancer "
+				+ run.outcomes()
+					.stream()
+					.collect(Collectors.groupingBy((outcome) -> String.valueOf(outcome.lbNode()), TreeMap::new,
+							Collectors.counting()))
+				+ "; the load balancers' state changes and watchers meanwhile (the last 30):\n"
+				+ String.join("\n", moves) + "\n" + requests;
 	}
 
 	private static LongFunction<HttpRequest> reads() {
@@ -239,10 +255,10 @@ class SwarmIT {
 		SteadyLoad.Run run = deploy.run();
 		OrderStream orders = deploy.orders();
 		Results results = deploy.results();
-		explainFailures("the deploy", started, run);
+		String explained = explainFailures("the deploy", started, run);
 		deploy.command().orThrow();
 		SteadyLoad.assertSentAsScheduled(run);
-		assertThat(run.failures()).as("failed reads").isEmpty();
+		assertThat(run.failures()).as("failed reads%s", explained).isEmpty();
 		FailoverIT.assertOrdersStoredOnceAndReadable(orders, results);
 		assertThat(swarm.image("web")).isEqualTo("tierstack/web:st-v2");
 		assertThat(swarm.image("app")).isEqualTo("tierstack/app:st-v2");
@@ -273,13 +289,13 @@ class SwarmIT {
 		String before = swarm.image("app");
 		Deploy deploy = deployUnderLoad("swarm-broken-version", "st-broken");
 		SteadyLoad.Run run = deploy.run();
-		explainFailures("the broken version's deploy", started, run);
+		String explained = explainFailures("the broken version's deploy", started, run);
 		assertThat(deploy.command().exitCode()).as("the deploy's exit code").isNotZero();
 		assertThat(deploy.command().err()).contains("rollback");
 		assertThat(swarm.image("app")).as("the app tier after the rollback").isEqualTo(before);
 		assertThat(swarm.image("web")).as("the web tier, never updated").isEqualTo("tierstack/web:st-v2");
 		SteadyLoad.assertSentAsScheduled(run);
-		assertThat(run.failures()).as("failed reads").isEmpty();
+		assertThat(run.failures()).as("failed reads%s", explained).isEmpty();
 		FailoverIT.assertOrdersStoredOnceAndReadable(deploy.orders(), deploy.results());
 	}
 
@@ -299,10 +315,10 @@ class SwarmIT {
 			.put("rollbackOutput", rollback[0].out().lines().toList())
 			.put("lastWebVersions", lastVersions(run, 40))
 			.write();
-		explainFailures("the rollback", started, run);
+		String explained = explainFailures("the rollback", started, run);
 		rollback[0].orThrow();
 		SteadyLoad.assertSentAsScheduled(run);
-		assertThat(run.failures()).as("failed reads").isEmpty();
+		assertThat(run.failures()).as("failed reads%s", explained).isEmpty();
 		assertThat(swarm.image("web")).isEqualTo("tierstack/web:latest");
 		assertThat(swarm.image("app")).isEqualTo("tierstack/app:latest");
 		assertThat(lastVersions(run, 40)).as("the last answers").containsOnlyKeys("latest");
@@ -332,9 +348,9 @@ class SwarmIT {
 					}
 				});
 		Results.of("swarm-killed-task", run, RATE).put("killToBackInRotationMs", backMs[0]).write();
-		explainFailures("the killed task's replacement", started, run);
+		String explained = explainFailures("the killed task's replacement", started, run);
 		SteadyLoad.assertSentAsScheduled(run);
-		assertThat(run.failures()).as("failed reads").isEmpty();
+		assertThat(run.failures()).as("failed reads%s", explained).isEmpty();
 		assertThat(backMs[0]).as("ms until the new task served").isPositive();
 	}
 
@@ -385,9 +401,9 @@ class SwarmIT {
 			.put("figuresMs", figures)
 			.put("replacementHealth", (replacement[0] != null) ? swarm.health(replacement[0]) : "none");
 		results.write();
-		explainFailures("the hung etcd member", started, run);
+		String explained = explainFailures("the hung etcd member", started, run);
 		SteadyLoad.assertSentAsScheduled(run);
-		assertThat(run.failures()).as("failed reads").isEmpty();
+		assertThat(run.failures()).as("failed reads%s", explained).isEmpty();
 		FailoverIT.assertOrdersStoredOnceAndReadable(orders, results);
 		assertThat(unhealthy[0]).as("the hung etcd2 task unhealthy").isTrue();
 		assertThat(replacement[0]).as("a new etcd2 task").isNotNull();
@@ -543,9 +559,9 @@ class SwarmIT {
 				.put("managersAfter", managersAfter)
 				.put("lostManagerStateAfter", swarm.nodeState(managers.get(LOST_MANAGER)));
 			results.write();
-			explainFailures("the second host's loss", started, run);
+			String explained = explainFailures("the second host's loss", started, run);
 			SteadyLoad.assertSentAsScheduled(run);
-			assertThat(run.failures()).as("failed reads").isEmpty();
+			assertThat(run.failures()).as("failed reads%s", explained).isEmpty();
 			FailoverIT.assertOrdersStoredOnceAndReadable(orders, results);
 			assertThat(run.outcomes().stream().map(SteadyLoad.Outcome::webNode))
 				.as("reads the web task on the second host answered")
@@ -586,9 +602,9 @@ class SwarmIT {
 					figures.put("servedFromItMs", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
 				});
 		Results.of("swarm-scaling-up", run, RATE).put("tasksOnIt", remote).write();
-		explainFailures("the scale-up onto the second host", started, run);
+		String explained = explainFailures("the scale-up onto the second host", started, run);
 		SteadyLoad.assertSentAsScheduled(run);
-		assertThat(run.failures()).as("failed reads while web and app scaled up").isEmpty();
+		assertThat(run.failures()).as("failed reads while web and app scaled up%s", explained).isEmpty();
 		assertThat(remote).as("web and app tasks on the second host").containsKeys("web", "app");
 		assertThat(run.outcomes().stream().map(SteadyLoad.Outcome::webNode))
 			.as("reads the new web task on the second host answered")
@@ -650,10 +666,10 @@ class SwarmIT {
 			.put("orderP99LedThereMs", orders.percentileSentBetween(marks[0], marks[1], 99))
 			.put("rolesAfter", swarm.databaseRoles("db1"));
 		results.write();
-		explainFailures("the leader on the second host", started, run);
+		String explained = explainFailures("the leader on the second host", started, run);
 		assertThat(switched).as("switched over to db2 there, and back to db1 here").containsExactly(true, true);
 		SteadyLoad.assertSentAsScheduled(run);
-		assertThat(run.failures()).as("failed reads").isEmpty();
+		assertThat(run.failures()).as("failed reads%s", explained).isEmpty();
 		FailoverIT.assertOrdersStoredOnceAndReadable(orders, results);
 		assertThat(ledThere).as("orders placed while db2 there led").isPositive();
 		assertThat(List.of(thereGap, backGap)).as("each switchover to the first acknowledged new order (ms)")
