@@ -501,6 +501,16 @@ final class ComposeStack implements AutoCloseable {
 	}
 
 	/**
+	 * Every query the container sends to Docker's embedded DNS server (127.0.0.11, which
+	 * the engine answers) dropped, as when the engine stalls; or let through again.
+	 */
+	void dropDns(String container, boolean drop) {
+		Proc.run(Duration.ofSeconds(10), "nsenter", "-t", inspect(container, "{{.State.Pid}}"), "-n", "iptables",
+				drop ? "-I" : "-D", "OUTPUT", "-d", "127.0.0.11", "-j", "DROP")
+			.orThrow();
+	}
+
+	/**
 	 * Drops (or, with {@code drop} false, lets through again) every VRRP packet (IP
 	 * protocol 112) that the container with the given process receives: a load balancer
 	 * deaf to its peer's adverts, as a host stall makes it. The process id is looked up

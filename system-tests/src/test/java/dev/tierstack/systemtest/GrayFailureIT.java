@@ -319,6 +319,32 @@ class GrayFailureIT {
 	}
 
 	/**
+	 * Docker's DNS unanswered on both load balancers at once for {@link #FAULT_FOR}, as
+	 * when the engine, which answers it, stalls: each keeps the web nodes' addresses it
+	 * has, their health checks alone decide whether they serve, and no read fails. A web
+	 * node that leaves the DNS for good still leaves its slot (docs/design.md, "Health
+	 * checks alone bring a restarted node back").
+	 */
+	@Test
+	@Order(7)
+	void dockersDnsUnansweredOnBothLoadBalancers() {
+		List<String> lbs = List.of(stack.containers("lb1").get(0), stack.containers("lb2").get(0));
+		Instant since = Instant.now();
+		Scenario scenario = scenario("lbs-dns-unanswered", lbs.get(0),
+				() -> lbs.forEach((container) -> stack.dropDns(container, true)),
+				() -> lbs.forEach((container) -> stack.dropDns(container, false)));
+		long outForDns = FailoverIT.loadBalancerEvents(stack, since)
+			.values()
+			.stream()
+			.flatMap(List::stream)
+			.filter((line) -> line.contains("for maintenance (DNS"))
+			.count();
+		scenario.results().put("webServersOutForDns", outForDns).write();
+		assertThat(outForDns).as("web servers the load balancers put in maintenance for DNS").isZero();
+		scenario.assertUnharmed();
+	}
+
+	/**
 	 * Whether a load balancer answers on the VIP within 2 s: its own endpoint, which
 	 * names it whether or not it can reach a web node. A connection that broke at once
 	 * (one the client's pool held to the node that has since given the VIP up) is
@@ -356,7 +382,7 @@ class GrayFailureIT {
 	 * host) took less and says nothing about where the hung node's requests went.
 	 */
 	@Test
-	@Order(7)
+	@Order(8)
 	void aWebNodeHung() {
 		Scenario scenario = webNodeFault("web-node-hung", stack::pause, stack::unpause);
 		assertThat(scenario.lastHeldForAnAttemptSentAfterFaultMs())
@@ -365,41 +391,41 @@ class GrayFailureIT {
 	}
 
 	@Test
-	@Order(8)
+	@Order(9)
 	void aWebNodeCutOffFromTheLoadBalancers() {
 		Dropping cut = new Dropping("web");
 		webNodeFault("web-node-cut-from-web", cut::apply, cut::heal);
 	}
 
 	@Test
-	@Order(9)
+	@Order(10)
 	void aWebNodeDisconnectedFromTheLoadBalancers() {
 		Disconnection cut = new Disconnection("web");
 		webNodeFault("web-node-disconnected-from-web", cut::apply, cut::heal);
 	}
 
 	@Test
-	@Order(10)
+	@Order(11)
 	void aWebNodeCutOffFromTheAppTier() {
 		Dropping cut = new Dropping("app");
 		webNodeFault("web-node-cut-from-app", cut::apply, cut::heal);
 	}
 
 	@Test
-	@Order(11)
+	@Order(12)
 	void anAppNodeHung() {
 		appNodeFault("app-node-hung", stack::pause, stack::unpause);
 	}
 
 	@Test
-	@Order(12)
+	@Order(13)
 	void anAppNodeCutOffFromTheDatabase() {
 		Dropping cut = new Dropping("data");
 		appNodeFault("app-node-cut-from-data", cut::apply, cut::heal);
 	}
 
 	@Test
-	@Order(13)
+	@Order(14)
 	void anAppNodeDisconnectedFromTheDatabase() {
 		Disconnection cut = new Disconnection("data");
 		appNodeFault("app-node-disconnected-from-data", cut::apply, cut::heal);
@@ -433,7 +459,7 @@ class GrayFailureIT {
 	 * a second attempt (2.2 s).
 	 */
 	@Test
-	@Order(14)
+	@Order(15)
 	void theReplicaHung() {
 		databaseMemberFault("db-replica-hung", false, FAULT_FOR, LB_ATTEMPT, Duration.ofSeconds(5), stack::pause,
 				stack::unpause);
@@ -441,7 +467,7 @@ class GrayFailureIT {
 
 	/** Replication runs on the members' own network: only the reads move. */
 	@Test
-	@Order(15)
+	@Order(16)
 	void theReplicaCutOffFromTheAppTier() {
 		Dropping cut = new Dropping("data");
 		databaseMemberFault("db-replica-cut-from-data", false, FAULT_FOR, Duration.ZERO, Duration.ZERO, cut::apply,
@@ -449,7 +475,7 @@ class GrayFailureIT {
 	}
 
 	@Test
-	@Order(16)
+	@Order(17)
 	void theReplicaDisconnectedFromTheAppTier() {
 		Disconnection cut = new Disconnection("data");
 		databaseMemberFault("db-replica-disconnected-from-data", false, FAULT_FOR, Duration.ZERO, Duration.ZERO,
@@ -463,7 +489,7 @@ class GrayFailureIT {
 	 * none is lost or doubled; reads go on on the replica.
 	 */
 	@Test
-	@Order(17)
+	@Order(18)
 	void thePrimaryHung() {
 		databaseMemberFault("db-primary-hung", true, FAULT_FOR, Duration.ZERO,
 				FAULT_FOR.plus(ATTEMPT_TIMEOUT.multipliedBy(2)), (container) -> stack.pause(container),
@@ -478,7 +504,7 @@ class GrayFailureIT {
 	 * follows the new one and the role stays where it is.
 	 */
 	@Test
-	@Order(18)
+	@Order(19)
 	void thePrimaryCutOffFromTheAppTierHandsOver() {
 		Dropping cut = new Dropping("data");
 		primaryCutOffHandsOver("db-primary-cut-from-data", cut::apply, cut::heal);
@@ -489,7 +515,7 @@ class GrayFailureIT {
 	 * to the app tier, and no app node in DNS, where a cut link still resolves them.
 	 */
 	@Test
-	@Order(19)
+	@Order(20)
 	void thePrimaryDisconnectedFromTheAppTierHandsOver() {
 		Disconnection cut = new Disconnection("data");
 		primaryCutOffHandsOver("db-primary-disconnected-from-data", cut::apply, cut::heal);
@@ -512,7 +538,7 @@ class GrayFailureIT {
 	 * lead better than the other, so the leader stays.
 	 */
 	@Test
-	@Order(20)
+	@Order(21)
 	void bothMembersCutOffFromTheAppTierKeepTheLeader() {
 		DatabaseCluster database = new DatabaseCluster(stack);
 		String leader = database.waitForLeader(Duration.ofSeconds(30));
