@@ -22,7 +22,9 @@ import org.springframework.cloud.loadbalancer.core.ServiceInstanceListSupplier;
  * {@code docker compose up --scale app=N} gives. The name is resolved again when the last
  * answer is older than the refresh interval, so that instances added or removed by
  * scaling are seen within seconds. (The JVM's own DNS cache is shortened in
- * {@code WebTierApplication}.)
+ * {@code WebTierApplication}.) A lookup that fails keeps the instances the last answer
+ * gave: Docker's DNS is answered by the engine, which stalls at times, and the health
+ * checks, not the DNS, say whether an instance serves.
  */
 class DnsInstances implements ServiceInstanceListSupplier {
 
@@ -36,19 +38,22 @@ class DnsInstances implements ServiceInstanceListSupplier {
 
 	private final Clock clock;
 
+	private final Resolver resolver;
+
 	private List<ServiceInstance> instances = List.of();
 
 	private Instant resolvedAt = Instant.MIN;
 
 	DnsInstances(String name, int port, Duration refresh) {
-		this(name, port, refresh, Clock.systemUTC());
+		this(name, port, refresh, Clock.systemUTC(), InetAddress::getAllByName);
 	}
 
-	DnsInstances(String name, int port, Duration refresh, Clock clock) {
+	DnsInstances(String name, int port, Duration refresh, Clock clock, Resolver resolver) {
 		this.name = name;
 		this.port = port;
 		this.refresh = refresh;
 		this.clock = clock;
+		this.resolver = resolver;
 	}
 
 	@Override
@@ -68,7 +73,7 @@ class DnsInstances implements ServiceInstanceListSupplier {
 		}
 		this.resolvedAt = now;
 		try {
-			this.instances = Arrays.stream(InetAddress.getAllByName(this.name))
+			this.instances = Arrays.stream(this.resolver.resolve(this.name))
 				.map(InetAddress::getHostAddress)
 				.distinct()
 				.sorted(Comparator.naturalOrder())
@@ -78,8 +83,9 @@ class DnsInstances implements ServiceInstanceListSupplier {
 		catch (UnknownHostException ex) {
 			// Right after start-up the app service may not be registered yet: no
 			// instances, and the name is tried again on the next refresh.
-			logger.warn("App tier DNS name '" + this.name + "' does not resolve: " + ex.getMessage());
-			this.instances = List.of();
+			logger.warn("App tier DNS name '" + this.name + "' does not resolve: " + ex.getMessage()
+					+ (this.instances.isEmpty() ? "" : "; the last answer's " + this.instances.size()
+							+ " instances stay until their health checks say otherwise"));
 		}
 		return this.instances;
 	}
@@ -87,6 +93,14 @@ class DnsInstances implements ServiceInstanceListSupplier {
 	private ServiceInstance instance(String address) {
 		return new DefaultServiceInstance(address + ":" + this.port, AppTierProperties.SERVICE_ID, address, this.port,
 				false);
+	}
+
+	/** A name's addresses: {@link InetAddress#getAllByName}, or a stand-in. */
+	@FunctionalInterface
+	interface Resolver {
+
+		InetAddress[] resolve(String name) throws UnknownHostException;
+
 	}
 
 }
