@@ -369,6 +369,15 @@ final class ComposeStack implements AutoCloseable {
 		return Proc.run(Duration.ofSeconds(30), null, Map.of(), arguments);
 	}
 
+	/** What a load balancer's HAProxy answers to a command on its admin socket. */
+	List<String> haproxyAdmin(String container, String command) {
+		return exec(container, "perl", "-MIO::Socket::UNIX", "-e",
+				"my $s = IO::Socket::UNIX->new(Peer => '/run/haproxy/admin.sock') or die \"$!\\n\";" + " print $s \""
+						+ command + "\\n\"; print while <$s>;")
+			.orThrow()
+			.lines();
+	}
+
 	/**
 	 * A second address of this host on the edge network, added to the network's bridge
 	 * until {@link #removeSecondHostAddress()}: sockets this JVM binds to it are another
@@ -502,11 +511,13 @@ final class ComposeStack implements AutoCloseable {
 
 	/**
 	 * Every query the container sends to Docker's embedded DNS server (127.0.0.11, which
-	 * the engine answers) dropped, as when the engine stalls; or let through again.
+	 * the engine answers) left unanswered, as when the engine stalls; or answered again.
+	 * The queries are dropped where they arrive (the server listens in the container's
+	 * own namespace), so that the sender sees no error, only a silence.
 	 */
 	void dropDns(String container, boolean drop) {
 		Proc.run(Duration.ofSeconds(10), "nsenter", "-t", inspect(container, "{{.State.Pid}}"), "-n", "iptables",
-				drop ? "-I" : "-D", "OUTPUT", "-d", "127.0.0.11", "-j", "DROP")
+				drop ? "-I" : "-D", "INPUT", "-d", "127.0.0.11", "-j", "DROP")
 			.orThrow();
 	}
 

@@ -12,6 +12,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -134,6 +135,9 @@ class GrayFailureIT {
 	 * keepalived's own line as it takes the VIP, stamped by Docker as it is written (the
 	 * notify script's line comes later: it is a process forked after the change).
 	 */
+	/** A web node's warning that the app tier's DNS name did not resolve. */
+	private static final Pattern FAILED_APP_TIER_LOOKUP = Pattern.compile("App tier DNS name '\\S+' does not resolve");
+
 	private static final Pattern MASTER_TRANSITION = Pattern.compile("^(\\S+Z) .*\\(edge\\) Entering MASTER STATE");
 
 	/** keepalived's line as the node leaves MASTER, stamped by Docker. */
@@ -319,29 +323,67 @@ class GrayFailureIT {
 	}
 
 	/**
-	 * Docker's DNS unanswered on both load balancers at once for {@link #FAULT_FOR}, as
-	 * when the engine, which answers it, stalls: each keeps the web nodes' addresses it
-	 * has, their health checks alone decide whether they serve, and no read fails. A web
-	 * node that leaves the DNS for good still leaves its slot (docs/design.md, "Health
-	 * checks alone bring a restarted node back").
+	 * Docker's DNS unanswered for {@link #FAULT_FOR} on both load balancers and both web
+	 * nodes at once, as when the engine, which answers it, stalls: each keeps the web
+	 * nodes' or app instances' addresses it has, their health checks alone decide whether
+	 * they serve, and no read fails. A node that leaves the DNS for good still leaves the
+	 * rotation by its checks (docs/design.md, "Health checks alone bring a restarted node
+	 * back").
 	 */
 	@Test
 	@Order(7)
-	void dockersDnsUnansweredOnBothLoadBalancers() {
-		List<String> lbs = List.of(stack.containers("lb1").get(0), stack.containers("lb2").get(0));
+	void dockersDnsUnansweredOnTheLoadBalancersAndWebNodes() {
+		List<String> lbs = new ArrayList<>(stack.containers("lb1"));
+		lbs.addAll(stack.containers("lb2"));
+		List<String> webs = stack.containers("web");
+		List<String> askers = new ArrayList<>(lbs);
+		askers.addAll(webs);
+		Map<String, Long> unansweredBefore = dnsUnanswered(lbs);
 		Instant since = Instant.now();
-		Scenario scenario = scenario("lbs-dns-unanswered", lbs.get(0),
-				() -> lbs.forEach((container) -> stack.dropDns(container, true)),
-				() -> lbs.forEach((container) -> stack.dropDns(container, false)));
+		Scenario scenario = scenario("dns-unanswered", askers.get(0),
+				() -> askers.forEach((container) -> stack.dropDns(container, true)),
+				() -> askers.forEach((container) -> stack.dropDns(container, false)));
+		Map<String, Long> unanswered = dnsUnanswered(lbs);
+		unanswered.replaceAll((lb, count) -> count - unansweredBefore.get(lb));
+		Map<String, Integer> failedLookups = new TreeMap<>();
+		webs.forEach((container) -> failedLookups.put(stack.name(container),
+				stack.logLines(container, since, FAILED_APP_TIER_LOOKUP).size()));
 		long outForDns = FailoverIT.loadBalancerEvents(stack, since)
 			.values()
 			.stream()
 			.flatMap(List::stream)
 			.filter((line) -> line.contains("for maintenance (DNS"))
 			.count();
-		scenario.results().put("webServersOutForDns", outForDns).write();
+		scenario.results()
+			.put("dnsQueriesUnansweredByLoadBalancer", unanswered)
+			.put("failedAppTierLookupsByWebNode", failedLookups)
+			.put("webServersOutForDns", outForDns)
+			.write();
+		assertThat(unanswered).as("DNS queries each load balancer got no answer to: it met the fault")
+			.allSatisfy((lb, count) -> assertThat(count).as(lb).isPositive());
+		assertThat(failedLookups).as("failed lookups of the app tier's name each web node logged: it met the fault")
+			.allSatisfy((web, count) -> assertThat(count).as(web).isPositive());
 		assertThat(outForDns).as("web servers the load balancers put in maintenance for DNS").isZero();
 		scenario.assertUnharmed();
+	}
+
+	/**
+	 * Each load balancer's count of DNS queries it sent and got no valid answer to
+	 * (HAProxy's resolvers: sent less valid).
+	 */
+	private static Map<String, Long> dnsUnanswered(List<String> lbs) {
+		Map<String, Long> unanswered = new TreeMap<>();
+		for (String container : lbs) {
+			Map<String, Long> counters = new TreeMap<>();
+			for (String line : stack.haproxyAdmin(container, "show resolvers docker")) {
+				String[] counter = line.strip().split(":\\s+");
+				if (counter.length == 2 && counter[1].matches("\\d+")) {
+					counters.merge(counter[0], Long.parseLong(counter[1]), Long::sum);
+				}
+			}
+			unanswered.put(stack.name(container), counters.get("sent") - counters.get("valid"));
+		}
+		return unanswered;
 	}
 
 	/**

@@ -443,12 +443,7 @@ class HostileClientsIT {
 		int held = 0;
 		for (String lb : List.of("lb1", "lb2")) {
 			for (String container : stack.containers(lb)) {
-				List<String> table = stack
-					.exec(container, "perl", "-MIO::Socket::UNIX", "-e",
-							"my $s = IO::Socket::UNIX->new(Peer => '/run/haproxy/admin.sock') or die \"$!\\n\";"
-									+ " print $s \"show table per_client_conns\\n\"; print while <$s>;")
-					.orThrow()
-					.lines();
+				List<String> table = stack.haproxyAdmin(container, "show table per_client_conns");
 				for (String line : table) {
 					Matcher matcher = entry.matcher(line);
 					if (matcher.find()) {
