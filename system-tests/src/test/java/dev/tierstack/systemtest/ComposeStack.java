@@ -510,15 +510,30 @@ final class ComposeStack implements AutoCloseable {
 	}
 
 	/**
-	 * Every query the container sends to Docker's embedded DNS server (127.0.0.11, which
-	 * the engine answers) left unanswered, as when the engine stalls; or answered again.
-	 * The queries are dropped where they arrive (the server listens in the container's
-	 * own namespace), so that the sender sees no error, only a silence.
+	 * Every query the container with the given process sends to Docker's embedded DNS
+	 * server (127.0.0.11, which the engine answers) left unanswered, as when the engine
+	 * stalls. The queries are dropped where they arrive (the server listens in the
+	 * container's own namespace), so that the sender sees no error, only a silence.
 	 */
-	void dropDns(String container, boolean drop) {
-		Proc.run(Duration.ofSeconds(10), "nsenter", "-t", inspect(container, "{{.State.Pid}}"), "-n", "iptables",
-				drop ? "-I" : "-D", "INPUT", "-d", "127.0.0.11", "-j", "DROP")
+	static void dropDns(String pid, boolean drop) {
+		Proc.run(Duration.ofSeconds(10), "nsenter", "-t", pid, "-n", "iptables", drop ? "-I" : "-D", "INPUT", "-d",
+				"127.0.0.11", "-j", "DROP")
 			.orThrow();
+	}
+
+	/**
+	 * The container's DNS answered again: every rule {@link #dropDns} added removed (none
+	 * left is not an error).
+	 */
+	static void answerDnsAgain(String pid) {
+		for (int rule = 0; rule < 10; rule++) {
+			if (Proc
+				.run(Duration.ofSeconds(10), "nsenter", "-t", pid, "-n", "iptables", "-D", "INPUT", "-d", "127.0.0.11",
+						"-j", "DROP")
+				.exitCode() != 0) {
+				return;
+			}
+		}
 	}
 
 	/**

@@ -131,13 +131,16 @@ class GrayFailureIT {
 	/** How soon a load balancer that cannot serve gives the VIP to its peer. */
 	static final Duration VIP_MOVE = Duration.ofSeconds(2);
 
+	/** A web node's warning that the app tier's DNS name did not resolve. */
+	private static final Pattern FAILED_APP_TIER_LOOKUP = Pattern.compile("App tier DNS name '\\S+' does not resolve");
+
+	/** A load balancer's line as it puts a web slot in maintenance for its DNS answer. */
+	private static final Pattern OUT_FOR_DNS = Pattern.compile("maintenance \\((unspecified )?DNS");
+
 	/**
 	 * keepalived's own line as it takes the VIP, stamped by Docker as it is written (the
 	 * notify script's line comes later: it is a process forked after the change).
 	 */
-	/** A web node's warning that the app tier's DNS name did not resolve. */
-	private static final Pattern FAILED_APP_TIER_LOOKUP = Pattern.compile("App tier DNS name '\\S+' does not resolve");
-
 	private static final Pattern MASTER_TRANSITION = Pattern.compile("^(\\S+Z) .*\\(edge\\) Entering MASTER STATE");
 
 	/** keepalived's line as the node leaves MASTER, stamped by Docker. */
@@ -338,11 +341,20 @@ class GrayFailureIT {
 		List<String> webs = stack.containers("web");
 		List<String> askers = new ArrayList<>(lbs);
 		askers.addAll(webs);
+		List<String> pids = askers.stream().map((container) -> stack.inspect(container, "{{.State.Pid}}")).toList();
 		Map<String, Long> unansweredBefore = dnsUnanswered(lbs);
 		Instant since = Instant.now();
-		Scenario scenario = scenario("dns-unanswered", askers.get(0),
-				() -> askers.forEach((container) -> stack.dropDns(container, true)),
-				() -> askers.forEach((container) -> stack.dropDns(container, false)));
+		Scenario scenario;
+		try {
+			scenario = scenario("dns-unanswered", askers.get(0),
+					() -> pids.forEach((pid) -> ComposeStack.dropDns(pid, true)),
+					() -> pids.forEach(ComposeStack::answerDnsAgain));
+		}
+		finally {
+			// A step of the fault that failed leaves no node without its DNS for the
+			// scenarios after this one.
+			pids.forEach(ComposeStack::answerDnsAgain);
+		}
 		Map<String, Long> unanswered = dnsUnanswered(lbs);
 		unanswered.replaceAll((lb, count) -> count - unansweredBefore.get(lb));
 		Map<String, Integer> failedLookups = new TreeMap<>();
@@ -352,7 +364,7 @@ class GrayFailureIT {
 			.values()
 			.stream()
 			.flatMap(List::stream)
-			.filter((line) -> line.contains("for maintenance (DNS"))
+			.filter((line) -> OUT_FOR_DNS.matcher(line).find())
 			.count();
 		scenario.results()
 			.put("dnsQueriesUnansweredByLoadBalancer", unanswered)

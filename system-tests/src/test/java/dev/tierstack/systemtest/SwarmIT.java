@@ -201,7 +201,8 @@ class SwarmIT {
 				+ " took 1 s or more, the first 10:\n" + String.join("\n", slow.subList(0, Math.min(10, slow.size())));
 	}
 
-	private static final Pattern LOAD_BALANCER_MOVES = Pattern.compile("Entering|lb-watch|Script");
+	private static final Pattern LOAD_BALANCER_MOVES = Pattern
+		.compile("Entering|lb-watch|Script|maintenance|is DOWN|is UP");
 
 	private static final Pattern DATABASE_EVENTS = Pattern.compile(
 			"member-watch|switchover|promot|demot|acquired session lock|following a (new|different) leader|FATAL|PANIC");
@@ -219,7 +220,7 @@ class SwarmIT {
 		if (run.failures().isEmpty()) {
 			return "";
 		}
-		List<String> moves = swarm.logLines("lb", since, LOAD_BALANCER_MOVES, 30);
+		List<String> moves = swarm.logLines("lb", since, LOAD_BALANCER_MOVES, 40);
 		String requests = printLoadBalancerLog(what, since);
 		ComposeStack.log("tasks after " + what + ":\n" + swarm.swarm(Duration.ofMinutes(1), "status").out());
 		for (String service : List.of("db1", "db2")) {
@@ -235,7 +236,7 @@ class SwarmIT {
 					.stream()
 					.collect(Collectors.groupingBy((outcome) -> String.valueOf(outcome.lbNode()), TreeMap::new,
 							Collectors.counting()))
-				+ "; the load balancers' state changes and watchers meanwhile (the last 30):\n"
+				+ "; the load balancers' state changes, watchers and web slots meanwhile (the last 40):\n"
 				+ String.join("\n", moves) + "\n" + requests;
 	}
 

@@ -6,6 +6,7 @@ import java.util.List;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import reactor.core.publisher.Flux;
+import reactor.core.scheduler.Schedulers;
 
 import org.springframework.cloud.client.ServiceInstance;
 import org.springframework.cloud.loadbalancer.core.ServiceInstanceListSupplier;
@@ -43,7 +44,8 @@ class ChangedInstances implements ServiceInstanceListSupplier {
 
 	@Override
 	public Flux<List<ServiceInstance>> get() {
-		return Flux.defer(this.source::get).onErrorResume((ex) -> {
+		// A lookup blocks (a DNS that does not answer: 10 s): not on a parallel thread.
+		return Flux.defer(this.source::get).subscribeOn(Schedulers.boundedElastic()).onErrorResume((ex) -> {
 			logger.warn("App instances could not be listed: " + ex.getMessage());
 			return Flux.empty();
 		}).repeatWhen((lookups) -> lookups.delayElements(this.refresh)).distinctUntilChanged(ChangedInstances::keys);

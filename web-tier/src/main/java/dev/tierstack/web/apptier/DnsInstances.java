@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -23,8 +24,10 @@ import org.springframework.cloud.loadbalancer.core.ServiceInstanceListSupplier;
  * answer is older than the refresh interval, so that instances added or removed by
  * scaling are seen within seconds. (The JVM's own DNS cache is shortened in
  * {@code WebTierApplication}.) A lookup that fails keeps the instances the last answer
- * gave: Docker's DNS is answered by the engine, which stalls at times, and the health
- * checks, not the DNS, say whether an instance serves.
+ * gave, until a lookup answers: Docker's DNS is answered by the engine, which stalls at
+ * times, and the health checks, not the DNS, say whether an instance serves. One caller
+ * looks the name up at a time, and the others take the last answer meanwhile: a lookup
+ * the DNS does not answer takes glibc's two tries, 10 s.
  */
 class DnsInstances implements ServiceInstanceListSupplier {
 
@@ -40,9 +43,11 @@ class DnsInstances implements ServiceInstanceListSupplier {
 
 	private final Resolver resolver;
 
-	private List<ServiceInstance> instances = List.of();
+	private final AtomicBoolean resolving = new AtomicBoolean();
 
-	private Instant resolvedAt = Instant.MIN;
+	private volatile List<ServiceInstance> instances = List.of();
+
+	private volatile Instant resolvedAt = Instant.MIN;
 
 	DnsInstances(String name, int port, Duration refresh) {
 		this(name, port, refresh, Clock.systemUTC(), InetAddress::getAllByName);
@@ -66,13 +71,13 @@ class DnsInstances implements ServiceInstanceListSupplier {
 		return Flux.defer(() -> Flux.just(current()));
 	}
 
-	synchronized List<ServiceInstance> current() {
+	List<ServiceInstance> current() {
 		Instant now = this.clock.instant();
-		if (now.isBefore(this.resolvedAt.plus(this.refresh))) {
+		if (now.isBefore(this.resolvedAt.plus(this.refresh)) || !this.resolving.compareAndSet(false, true)) {
 			return this.instances;
 		}
-		this.resolvedAt = now;
 		try {
+			this.resolvedAt = now;
 			this.instances = Arrays.stream(this.resolver.resolve(this.name))
 				.map(InetAddress::getHostAddress)
 				.distinct()
@@ -84,8 +89,11 @@ class DnsInstances implements ServiceInstanceListSupplier {
 			// Right after start-up the app service may not be registered yet: no
 			// instances, and the name is tried again on the next refresh.
 			logger.warn("App tier DNS name '" + this.name + "' does not resolve: " + ex.getMessage()
-					+ (this.instances.isEmpty() ? "" : "; the last answer's " + this.instances.size()
-							+ " instances stay until their health checks say otherwise"));
+					+ (this.instances.isEmpty() ? ""
+							: "; keeping the last answer's " + this.instances.size() + " instances"));
+		}
+		finally {
+			this.resolving.set(false);
 		}
 		return this.instances;
 	}

@@ -10,6 +10,10 @@ import java.time.ZoneOffset;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
 
@@ -54,6 +58,35 @@ class DnsInstancesTests {
 		assertThat(hosts(dns)).as("the lookup failed").containsExactly("10.0.3.10", "10.0.3.11");
 		clock.advance(Duration.ofSeconds(2));
 		assertThat(hosts(dns)).as("an answer without 10.0.3.10").containsExactly("10.0.3.11");
+	}
+
+	@Test
+	void whileOneLookupWaitsForTheDnsTheOtherCallersTakeTheLastAnswer() throws Exception {
+		MutableClock clock = new MutableClock();
+		CountDownLatch asked = new CountDownLatch(1);
+		CountDownLatch answer = new CountDownLatch(1);
+		AtomicInteger lookups = new AtomicInteger();
+		InetAddress[] one = { address(10) };
+		DnsInstances dns = new DnsInstances("app", 8081, Duration.ofSeconds(1), clock, (name) -> {
+			if (lookups.incrementAndGet() == 2) {
+				asked.countDown();
+				try {
+					answer.await();
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+				}
+			}
+			return one;
+		});
+		assertThat(hosts(dns)).containsExactly("10.0.3.10");
+		clock.advance(Duration.ofSeconds(2));
+		CompletableFuture<List<String>> waiting = CompletableFuture.supplyAsync(() -> hosts(dns));
+		assertThat(asked.await(5, TimeUnit.SECONDS)).as("the second lookup began").isTrue();
+		assertThat(hosts(dns)).as("another caller meanwhile").containsExactly("10.0.3.10");
+		assertThat(lookups).as("lookups").hasValue(2);
+		answer.countDown();
+		assertThat(waiting.get(5, TimeUnit.SECONDS)).containsExactly("10.0.3.10");
 	}
 
 	private static List<String> hosts(DnsInstances dns) {
