@@ -372,7 +372,7 @@ final class ComposeStack implements AutoCloseable {
 	/** What a load balancer's HAProxy answers to a command on its admin socket. */
 	List<String> haproxyAdmin(String container, String command) {
 		return exec(container, "perl", "-MIO::Socket::UNIX", "-e",
-				"my $s = IO::Socket::UNIX->new(Peer => '/run/haproxy/admin.sock') or die \"$!\\n\";" + " print $s \""
+				"my $s = IO::Socket::UNIX->new(Peer => '/run/haproxy/admin.sock') or die \"$!\\n\"; print $s \""
 						+ command + "\\n\"; print while <$s>;")
 			.orThrow()
 			.lines();
@@ -515,10 +515,8 @@ final class ComposeStack implements AutoCloseable {
 	 * stalls. The queries are dropped where they arrive (the server listens in the
 	 * container's own namespace), so that the sender sees no error, only a silence.
 	 */
-	static void dropDns(String pid, boolean drop) {
-		Proc.run(Duration.ofSeconds(10), "nsenter", "-t", pid, "-n", "iptables", drop ? "-I" : "-D", "INPUT", "-d",
-				"127.0.0.11", "-j", "DROP")
-			.orThrow();
+	static void dropDns(String pid) {
+		dnsRule(pid, "-I").orThrow();
 	}
 
 	/**
@@ -526,14 +524,15 @@ final class ComposeStack implements AutoCloseable {
 	 * left is not an error).
 	 */
 	static void answerDnsAgain(String pid) {
-		for (int rule = 0; rule < 10; rule++) {
-			if (Proc
-				.run(Duration.ofSeconds(10), "nsenter", "-t", pid, "-n", "iptables", "-D", "INPUT", "-d", "127.0.0.11",
-						"-j", "DROP")
-				.exitCode() != 0) {
-				return;
-			}
+		int removed = 0;
+		while (removed < 10 && dnsRule(pid, "-D").exitCode() == 0) {
+			removed++;
 		}
+	}
+
+	private static Proc.Result dnsRule(String pid, String action) {
+		return Proc.run(Duration.ofSeconds(10), "nsenter", "-t", pid, "-n", "iptables", action, "INPUT", "-d",
+				"127.0.0.11", "-j", "DROP");
 	}
 
 	/**

@@ -346,8 +346,7 @@ class GrayFailureIT {
 		Instant since = Instant.now();
 		Scenario scenario;
 		try {
-			scenario = scenario("dns-unanswered", askers.get(0),
-					() -> pids.forEach((pid) -> ComposeStack.dropDns(pid, true)),
+			scenario = scenario("dns-unanswered", askers.get(0), () -> pids.forEach(ComposeStack::dropDns),
 					() -> pids.forEach(ComposeStack::answerDnsAgain));
 		}
 		finally {

@@ -14,7 +14,6 @@ import java.util.function.BooleanSupplier;
 import java.util.function.LongFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 
 import dev.tierstack.db.testsupport.EnabledIfDockerAvailable;
 import org.junit.jupiter.api.AfterAll;
@@ -73,7 +72,7 @@ class SwarmIT {
 	private static SwarmStack swarm;
 
 	private static final Pattern LOAD_BALANCER_EVENTS = Pattern.compile(
-			"Entering|Script|is DOWN|is UP|is going DOWN|lb-entrypoint|lb-watch|no server available|VRRP|priority");
+			"Entering|Script|is DOWN|is UP|is going DOWN|maintenance|lb-entrypoint|lb-watch|no server available|VRRP|priority");
 
 	/**
 	 * HAProxy's request line: backend/server, the five timers, status, bytes, termination
@@ -174,7 +173,7 @@ class SwarmIT {
 	 * nodes in and out of rotation, their request log counted by server, status and
 	 * termination state, and the requests that took a second or more with their timers
 	 * (where the time went: queued, connecting, waiting for the web node). Returns the
-	 * counts and the first ten slow requests.
+	 * last 40 of those events, the counts and the first ten slow requests.
 	 */
 	private static String printLoadBalancerLog(String what, Instant since) {
 		List<String> requests = swarm.logLines("lb", since, REQUEST_LINE, Integer.MAX_VALUE);
@@ -190,19 +189,18 @@ class SwarmIT {
 				}
 			}
 		}
-		ComposeStack.log("load balancers during " + what + ":\n"
-				+ String.join("\n", swarm.logLines("lb", since, LOAD_BALANCER_EVENTS, 200))
+		List<String> events = swarm.logLines("lb", since, LOAD_BALANCER_EVENTS, 200);
+		ComposeStack.log("load balancers during " + what + ":\n" + String.join("\n", events)
 				+ "\nrequests by server, status and termination state: " + counted);
 		ComposeStack.log("requests that took a load balancer 1 s or more during " + what + ": " + slow.size()
 				+ " (the first 80; timers TR/Tw/Tc/Tr/Ta in ms, then status, bytes, termination state, "
 				+ "connections act/fe/be/srv/retries, queues srv/backend):\n"
 				+ String.join("\n", slow.subList(0, Math.min(80, slow.size()))));
-		return "requests by server, status and termination state " + counted + "; " + slow.size()
+		return "their state changes, watchers and web slots (the last 40):\n"
+				+ String.join("\n", events.subList(Math.max(0, events.size() - 40), events.size()))
+				+ "\nrequests by server, status and termination state " + counted + "; " + slow.size()
 				+ " took 1 s or more, the first 10:\n" + String.join("\n", slow.subList(0, Math.min(10, slow.size())));
 	}
-
-	private static final Pattern LOAD_BALANCER_MOVES = Pattern
-		.compile("Entering|lb-watch|Script|maintenance|is DOWN|is UP");
 
 	private static final Pattern DATABASE_EVENTS = Pattern.compile(
 			"member-watch|switchover|promot|demot|acquired session lock|following a (new|different) leader|FATAL|PANIC");
@@ -220,8 +218,7 @@ class SwarmIT {
 		if (run.failures().isEmpty()) {
 			return "";
 		}
-		List<String> moves = swarm.logLines("lb", since, LOAD_BALANCER_MOVES, 40);
-		String requests = printLoadBalancerLog(what, since);
+		String loadBalancers = printLoadBalancerLog(what, since);
 		ComposeStack.log("tasks after " + what + ":\n" + swarm.swarm(Duration.ofMinutes(1), "status").out());
 		for (String service : List.of("db1", "db2")) {
 			ComposeStack.log(service + " during " + what + ":\n"
@@ -231,13 +228,7 @@ class SwarmIT {
 			ComposeStack.log(service + " warnings during " + what + ":\n"
 					+ String.join("\n", swarm.logLines(service, since, JVM_WARNINGS, 60)));
 		}
-		return "\nanswered by load balancer "
-				+ run.outcomes()
-					.stream()
-					.collect(Collectors.groupingBy((outcome) -> String.valueOf(outcome.lbNode()), TreeMap::new,
-							Collectors.counting()))
-				+ "; the load balancers' state changes, watchers and web slots meanwhile (the last 40):\n"
-				+ String.join("\n", moves) + "\n" + requests;
+		return "\nanswered by load balancer " + Results.of(what, run, RATE).get("lbNodes") + "; " + loadBalancers;
 	}
 
 	private static LongFunction<HttpRequest> reads() {
