@@ -1,7 +1,10 @@
 package dev.tierstack.systemtest;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -110,6 +113,25 @@ final class DatabaseCluster implements OrderStream.Store {
 			.map(Map.Entry::getKey)
 			.findFirst()
 			.orElse(null);
+	}
+
+	/**
+	 * A leader that hung past its ttl resumes with a stale view of the cluster and renews
+	 * its key: {@code leader-key-renewal.py} in {@code member}, with Patroni's own etcd
+	 * code and the cluster's etcd under a scope of its own (the cluster's keys are not
+	 * touched). Returns whether the renewal said the stale leader still leads, and who
+	 * held the key after it.
+	 */
+	JsonNode staleLeaderRenewal(String member) {
+		try (InputStream script = DatabaseCluster.class.getResourceAsStream("/leader-key-renewal.py")) {
+			Proc.Result result = Proc.run(Duration.ofSeconds(60), null, Map.of(),
+					List.of("docker", "exec", "-i", container(member), "python3", "-"),
+					new String(script.readAllBytes(), StandardCharsets.UTF_8));
+			return Http.JSON.readTree(result.orThrow().lines().getLast());
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
 	}
 
 	String waitForLeader(Duration timeout) {

@@ -30,6 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
+import tools.jackson.databind.JsonNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -109,6 +110,13 @@ class GrayFailureIT {
 	 * sent at the cut would wait for the heal, {@link #PRIMARY_CUT_FOR}.
 	 */
 	static final Duration PRIMARY_CUT_WRITE_GAP = Duration.ofSeconds(14);
+
+	/**
+	 * Past Patroni's leader ttl (20 s, counted from the leader's last renewal, up to
+	 * loop_wait (2 s) before the hang), with time for the promotion before the old
+	 * primary resumes.
+	 */
+	static final Duration PRIMARY_HUNG_PAST_LEASE_FOR = Duration.ofSeconds(25);
 
 	/**
 	 * How long the client retries an order with its key while a database member is at
@@ -550,6 +558,32 @@ class GrayFailureIT {
 	}
 
 	/**
+	 * A primary that hangs past Patroni's leader ttl is failed over: its key expires and
+	 * the synchronous standby takes it. Resumed, the old primary still sees itself
+	 * leading, and must not renew the key the new leader holds (Debian's Patroni 3.0.2
+	 * did: the new leader demoted itself, and the old one went on without a synchronous
+	 * standby; {@code patroni-guard-leader-key.py} in the db image): it demotes itself
+	 * and follows the new leader. Orders wait for the promotion, none is lost or doubled;
+	 * reads go on. Whether the resumed leader reads its stale view before the new one is
+	 * a race, so the renewal is first tried on its own, where the view is stale by
+	 * construction ({@link DatabaseCluster#staleLeaderRenewal}).
+	 */
+	@Test
+	@Order(19)
+	void thePrimaryHungPastItsLeaseIsFailedOverAndFollowsTheNewLeader() {
+		DatabaseCluster database = new DatabaseCluster(stack);
+		JsonNode renewal = database.staleLeaderRenewal(database.waitForLeader(Duration.ofSeconds(30)));
+		Results.of("db-stale-leader-renewal").put("renewal", renewal).write();
+		assertThat(renewal.get("renewedByTheStaleLeader").asBoolean()).as("the stale leader renewed its key").isFalse();
+		assertThat(renewal.get("keyHolderAfter").asString()).as("who holds the key after the stale renewal")
+			.isEqualTo("b");
+		DatabaseMember member = databaseMemberFault("db-primary-hung-past-its-lease", true, PRIMARY_HUNG_PAST_LEASE_FOR,
+				Duration.ZERO, PRIMARY_HUNG_PAST_LEASE_FOR, (container) -> stack.pause(container),
+				(container) -> stack.unpause(container));
+		assertThat(member.leaderAfter()).as("leader after the hang").isNotEqualTo(member.member());
+	}
+
+	/**
 	 * The primary cut off from the app tier, but not from its replica and etcd: Patroni
 	 * sees a healthy leader, so the member's own watcher hands the role over (a
 	 * switchover: nothing committed is lost), and orders go on on the new primary while
@@ -557,7 +591,7 @@ class GrayFailureIT {
 	 * follows the new one and the role stays where it is.
 	 */
 	@Test
-	@Order(19)
+	@Order(20)
 	void thePrimaryCutOffFromTheAppTierHandsOver() {
 		Dropping cut = new Dropping("data");
 		primaryCutOffHandsOver("db-primary-cut-from-data", cut::apply, cut::heal);
@@ -568,7 +602,7 @@ class GrayFailureIT {
 	 * to the app tier, and no app node in DNS, where a cut link still resolves them.
 	 */
 	@Test
-	@Order(20)
+	@Order(21)
 	void thePrimaryDisconnectedFromTheAppTierHandsOver() {
 		Disconnection cut = new Disconnection("data");
 		primaryCutOffHandsOver("db-primary-disconnected-from-data", cut::apply, cut::heal);
@@ -591,7 +625,7 @@ class GrayFailureIT {
 	 * lead better than the other, so the leader stays.
 	 */
 	@Test
-	@Order(21)
+	@Order(22)
 	void bothMembersCutOffFromTheAppTierKeepTheLeader() {
 		DatabaseCluster database = new DatabaseCluster(stack);
 		String leader = database.waitForLeader(Duration.ofSeconds(30));
