@@ -62,7 +62,7 @@ final class SteadyLoad {
 	 * scenario before comes back cold, and a stack that is still catching up has no
 	 * margin for the next node to go.
 	 */
-	static final Duration STEADY_WINDOW = Duration.ofSeconds(5);
+	static final Duration STEADY_WINDOW = Duration.ofSeconds(4);
 
 	static final Duration STEADY_P99 = Duration.ofMillis(500);
 
