@@ -8,11 +8,11 @@ meanwhile, resumes with the cluster as it last saw it (itself leading), renews, 
 the key from the new leader: the new leader demotes itself, and the old one drops it as
 synchronous standby (orders it acknowledged while it led are left on a demoted member).
 
-After this change the leader writes its key only if the key is still the one it last saw as
-its own (same mod revision), or if there is no key. Otherwise the renewal fails, and Patroni
-demotes the member, as for any leader that lost its key. An etcd error keeps the old
-behaviour (the next cycle tries again). Patroni fixed this upstream after 3.0.2; the build
-fails here if the code it edits is not exactly the one expected.
+After this change the leader writes its key only if the key still holds its name (a new lease
+for its own key, as after a change of ttl), or if there is no key. Otherwise the renewal fails,
+and Patroni demotes the member, as for any leader that lost its key. An etcd error keeps the
+old behaviour (the next cycle tries again). Patroni fixed this upstream after 3.0.2, in the
+same way; the build fails here if the code it edits is not exactly the one expected.
 
 Usage: patroni-guard-leader-key.py PATH_TO_PATRONI_DCS_ETCD3_PY
 """
@@ -29,16 +29,16 @@ UNCONDITIONAL = """\
 
 CONDITIONAL = """\
                 try:
-                    seen = cluster.leader if cluster and isinstance(cluster.leader, Leader) else None
-                    written = seen is not None and seen.name == self._name and self._run_and_handle_exceptions(
-                        self._client.put, self.leader_path, self._name, self._lease,
-                        mod_revision=seen.index, retry=_retry)
+                    key, name = base64_encode(self.leader_path), base64_encode(self._name)
+                    written = self._run_and_handle_exceptions(
+                        self._client.txn, {'key': key, 'target': 'VALUE', 'value': name},
+                        {'request_put': {'key': key, 'value': name, 'lease': self._lease}}, retry=_retry)
                     if not written:
                         written = self._run_and_handle_exceptions(
                             self._client.put, self.leader_path, self._name, self._lease,
                             create_revision='0', retry=_retry)
                     if not written:
-                        logger.warning('leader key held by another member: not renewed')
+                        logger.warning('the leader key holds another member: not renewed')
                         return False
                 except ReturnFalseException:
                     pass
@@ -54,7 +54,7 @@ def main(path):
                  "another Patroni version? Check whether it still needs this change.")
     with open(path, "w", encoding="utf-8") as target:
         target.write(code.replace(UNCONDITIONAL, CONDITIONAL))
-    print(f"{path}: the leader key is renewed only if it is still this member's or absent")
+    print(f"{path}: the leader key is renewed only if it holds this member's name or is absent")
 
 
 if __name__ == "__main__":

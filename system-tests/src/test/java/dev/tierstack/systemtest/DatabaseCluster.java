@@ -119,8 +119,8 @@ final class DatabaseCluster implements OrderStream.Store {
 	 * A leader that hung past its ttl resumes with a stale view of the cluster and renews
 	 * its key: {@code leader-key-renewal.py} in {@code member}, with Patroni's own etcd
 	 * code and the cluster's etcd under a scope of its own (the cluster's keys are not
-	 * touched). Returns whether the renewal said the stale leader still leads, and who
-	 * held the key after it.
+	 * touched); then a leader's renewal of its own key with a new lease. Returns what
+	 * each renewal said and who held the key after it.
 	 */
 	JsonNode staleLeaderRenewal(String member) {
 		try (InputStream script = DatabaseCluster.class.getResourceAsStream("/leader-key-renewal.py")) {

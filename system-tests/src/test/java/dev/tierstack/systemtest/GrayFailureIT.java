@@ -120,7 +120,8 @@ class GrayFailureIT {
 
 	/**
 	 * How long the client retries an order with its key while a database member is at
-	 * fault: a primary that hangs holds every order until it resumes.
+	 * fault (at least; a fault that lasts longer adds 15 s to its length): a primary that
+	 * hangs holds every order until it resumes or its key expires.
 	 */
 	static final Duration DATABASE_ORDER_RETRY_WINDOW = Duration.ofSeconds(30);
 
@@ -566,7 +567,9 @@ class GrayFailureIT {
 	 * and follows the new leader. Orders wait for the promotion, none is lost or doubled;
 	 * reads go on. Whether the resumed leader reads its stale view before the new one is
 	 * a race, so the renewal is first tried on its own, where the view is stale by
-	 * construction ({@link DatabaseCluster#staleLeaderRenewal}).
+	 * construction, and so is the renewal that must still go through: a leader's own key
+	 * with a new lease, as after a change of ttl
+	 * ({@link DatabaseCluster#staleLeaderRenewal}).
 	 */
 	@Test
 	@Order(19)
@@ -577,8 +580,13 @@ class GrayFailureIT {
 		assertThat(renewal.get("renewedByTheStaleLeader").asBoolean()).as("the stale leader renewed its key").isFalse();
 		assertThat(renewal.get("keyHolderAfter").asString()).as("who holds the key after the stale renewal")
 			.isEqualTo("b");
+		assertThat(renewal.get("renewedWithANewLease").asBoolean()).as("a leader renewed its own key with a new lease")
+			.isTrue();
+		assertThat(renewal.get("keyHolderAfterANewLease").asString()).as("who holds the key after that renewal")
+			.isEqualTo("b");
+		assertThat(renewal.get("keyHasTheNewLease").asBoolean()).as("the key has the new lease").isTrue();
 		DatabaseMember member = databaseMemberFault("db-primary-hung-past-its-lease", true, PRIMARY_HUNG_PAST_LEASE_FOR,
-				Duration.ZERO, PRIMARY_HUNG_PAST_LEASE_FOR, (container) -> stack.pause(container),
+				Duration.ZERO, PRIMARY_HUNG_PAST_LEASE_FOR.plusSeconds(5), (container) -> stack.pause(container),
 				(container) -> stack.unpause(container));
 		assertThat(member.leaderAfter()).as("leader after the hang").isNotEqualTo(member.member());
 	}
@@ -662,8 +670,9 @@ class GrayFailureIT {
 		String primary = database.waitForLeader(Duration.ofSeconds(30));
 		String member = leader ? primary : other(primary);
 		String container = database.container(member);
-		Scenario scenario = scenario(name, container, faultFor, DATABASE_ORDER_RETRY_WINDOW,
-				() -> fault.apply(container), () -> heal.apply(container));
+		Scenario scenario = scenario(name, container, faultFor,
+				maxOf(DATABASE_ORDER_RETRY_WINDOW, faultFor.plusSeconds(15)), () -> fault.apply(container),
+				() -> heal.apply(container));
 		DatabaseMember result = new DatabaseMember(member, database.waitForLeader(Duration.ofSeconds(30)),
 				Math.max(scenario.orders().slowestAtFirstAttempt(), scenario.orders().slowestResent()));
 		scenario.results()
@@ -678,6 +687,10 @@ class GrayFailureIT {
 			.isEqualTo(0L);
 		database.waitUntilStreamingWithoutLag(other(result.leaderAfter()), Duration.ofSeconds(60));
 		return result;
+	}
+
+	private static Duration maxOf(Duration one, Duration other) {
+		return (one.compareTo(other) >= 0) ? one : other;
 	}
 
 	private static String other(String member) {

@@ -411,8 +411,8 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 	/**
 	 * Places a database member on the second host: a label on its node and a placement
 	 * constraint on the member's service, whose new task starts there on an empty volume
-	 * and copies the leader's data. Waits until it is healthy there and the leader here
-	 * replicates to it synchronously.
+	 * and copies the leader's data. Waits until it is healthy there, the leader here
+	 * replicates to it synchronously and reaches its REST API.
 	 * @return the member's host name there
 	 */
 	String placeMemberOnSecondHost(String member, String node, Duration timeout) {
@@ -425,6 +425,16 @@ final class SwarmStack implements AutoCloseable, OrderStream.Store {
 		if (there == null) {
 			throw new IllegalStateException(
 					member + " not healthy on the second host and replicated to synchronously within " + timeout);
+		}
+		// The leader here must reach the member's REST API before it can hand over: a
+		// switchover asked earlier was refused ("Request failed to db2 ... timed out")
+		// while the member already streamed from it.
+		String leader = "db1".equals(member) ? "db2" : "db1";
+		if (!within(timeout, Duration.ofSeconds(1), () -> exec(containers(leader).getFirst(), "python3", "-c",
+				"import urllib.request; urllib.request.urlopen('http://" + member + "-peer:8008/patroni', timeout=2)")
+			.ok())) {
+			throw new IllegalStateException(
+					leader + " did not reach the REST API of " + member + " on the second host within " + timeout);
 		}
 		return hostNameOnSecondHost(there);
 	}
